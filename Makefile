@@ -1,0 +1,39 @@
+# Two commands: `make book` builds the site into _build/html, `make test` runs every check.
+# Both first make .venv from the lock (requirements.txt) when it is missing or older than the lock.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+READY := $(VENV)/.ready
+# -n: every cross-reference must resolve; -W: a warning is an error; --keep-going: report them all.
+BOOK_FLAGS := -W -n --keep-going
+
+.PHONY: book test lock clean
+
+book: $(READY)
+	$(BIN)/jupyter-book build . $(BOOK_FLAGS)
+
+test: $(READY)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest
+
+$(READY): requirements.txt pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed")'
+	$(PYTHON) -m venv --clear $(VENV)
+	$(BIN)/python -m pip install --quiet --no-deps -r requirements.txt -e .
+	$(BIN)/python -m pip check
+	touch $@
+
+# Regenerate the lock from a fresh environment installed here (setuptools and wheel included, since
+# packages need them at run time), then pin torch to its public version.
+lock:
+	rm -rf $(VENV)-lock
+	$(PYTHON) -m venv $(VENV)-lock
+	$(VENV)-lock/bin/python -m pip install --quiet "torch==2.13.0" -e ".[book]"
+	$(VENV)-lock/bin/python -m pip freeze --all --exclude pip --exclude-editable \
+		| sed -e 's/^torch==2\.13\.0+cpu$$/torch==2.13.0/' > requirements.txt
+	rm -rf $(VENV)-lock
+
+clean:
+	rm -rf _build $(VENV)
