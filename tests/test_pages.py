@@ -1,5 +1,6 @@
-"""The code cells of every page are as clean as the library: ruff finds nothing to say."""
+"""Every page keeps the book's promises: the skeleton, clean code, captioned figures."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -31,3 +32,26 @@ def test_page_code_passes_ruff(page):
             cwd=ROOT,
         )
         assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.stem)
+def test_page_follows_the_skeleton(page):
+    """Problem, collapsed solution, a check that asserts, common mistake, takeaway."""
+    text = page.read_text(encoding="utf-8")
+    stem = page.stem
+    assert f"({stem})=" in text, "the page label is its file name"
+    assert re.search(rf"\{{exercise\}}.*\n:label: {stem}-ex\n", text), "an exercise"
+    assert re.search(rf"\{{solution\}} {stem}-ex\n:class: dropdown\n", text), "a folded solution"
+    code = [c.source for c in jupytext.read(page).cells if c.cell_type == "code"]
+    assert any(re.search(r"^\s*(assert|torch\.testing\.assert_close)", c, re.M) for c in code)
+    assert "{admonition} Common mistake" in text
+    assert "## Takeaway" in text
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.stem)
+def test_every_figure_has_a_caption_and_alt_text(page):
+    for cell in jupytext.read(page).cells:
+        if cell.cell_type == "code" and "plt.subplots" in cell.source:
+            options = cell.metadata.get("mystnb", {})
+            assert options.get("figure", {}).get("caption", "").strip(), cell.source[:80]
+            assert options.get("image", {}).get("alt", "").strip(), cell.source[:80]

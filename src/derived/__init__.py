@@ -2,5 +2,3 @@
 
 One module per mathematical object; the pages of the book import from here.
 """
-
-__version__ = "0.1.0"
