@@ -74,6 +74,16 @@ def test_chain_derivative_matches_autograd(activation, x, n):
 
 
 @pytest.mark.parametrize("activation", NAMES)
+def test_chain_acts_elementwise_so_its_jacobian_is_diagonal(activation):
+    x = torch.linspace(-2, 2, 6, dtype=torch.float64)
+    assert_matches_autograd(
+        torch.diag(chain_derivative(x, 4, activation=activation)),
+        lambda t: chain(t, 4, activation=activation),
+        x,
+    )
+
+
+@pytest.mark.parametrize("activation", NAMES)
 @given(x=inputs, n=depths)
 def test_gradient_is_positive_and_within_the_bound(activation, x, n):
     x = as_tensor(x)
@@ -116,11 +126,11 @@ def test_tanh_gradient_decays_polynomially_with_the_stated_exponent():
 
 
 def test_tanh_iterates_approach_the_asymptote():
-    x = torch.tensor([0.5, 1.0, 3.0], dtype=torch.float64)
+    x = torch.tensor([-3.0, 0.5, 1.0, 3.0], dtype=torch.float64)
     n = 5000
     h = pre_activations(x, n, activation="tanh")[-1]
     i = torch.full_like(x, n - 1)
-    torch.testing.assert_close(h / tanh_iterate(i), torch.ones_like(x), atol=5e-3, rtol=0)
+    torch.testing.assert_close(h.abs() / tanh_iterate(i), torch.ones_like(x), atol=5e-3, rtol=0)
 
 
 def test_pre_activations_start_at_the_input():

@@ -121,10 +121,11 @@ def derivative_bound(n: int, *, activation: str) -> float:
 
 
 def tanh_iterate(i: torch.Tensor) -> torch.Tensor:
-    r"""The asymptote :math:`h_i \approx \sqrt{3/(2i)}` of the tanh iterates (``tanh-iterate``).
+    r"""The asymptote :math:`|h_i| \approx \sqrt{3/(2i)}` of the tanh iterates (``tanh-iterate``).
 
     From :math:`h_{i} = \tanh h_{i-1} = h_{i-1} - h_{i-1}^3/3 + O(h^5)`, so that
-    :math:`h_i^{-2} - h_{i-1}^{-2} \to 2/3`; valid for large :math:`i` and any :math:`x > 0`.
+    :math:`h_i^{-2} - h_{i-1}^{-2} \to 2/3`. It describes :math:`|h_i|` for large :math:`i` and any
+    input :math:`x \ne 0` (tanh is odd, so the sign of :math:`x` is kept).
 
     Args:
         i: layer indices :math:`i \ge 1`, floating point, any shape.
@@ -134,5 +135,5 @@ def tanh_iterate(i: torch.Tensor) -> torch.Tensor:
     """
     _validate.float_tensor("i", i)
     if (i < 1).any():
-        raise ValueError("i must be >= 1")
+        raise ValueError(f"i must be >= 1, got {i.min().item()}")
     return torch.sqrt(3 / (2 * i))
