@@ -20,11 +20,11 @@ def test_page_code_passes_ruff(page):
     for cell in notebook.cells:
         cell.metadata = {}  # tags and figure captions are not code
     script = jupytext.writes(notebook, fmt="py:percent")
-    # 88 columns fit a code cell on the page without a scroll bar; a notebook imports where it
+    # 80 columns fit a code cell on the page without a scroll bar; a notebook imports where it
     # first needs something (E402).
     for command in (["check", "--ignore", "E402"], ["format", "--check"]):
         result = subprocess.run(
-            [RUFF, *command, "--line-length", "88", "--stdin-filename", f"{page.stem}.py", "-"],
+            [RUFF, *command, "--line-length", "80", "--stdin-filename", f"{page.stem}.py", "-"],
             input=script,
             capture_output=True,
             text=True,
