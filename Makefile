@@ -8,15 +8,25 @@ READY := $(VENV)/.ready
 # -n: every cross-reference must resolve; -W: a warning is an error; --keep-going: report them all.
 BOOK_FLAGS := -W -n --keep-going
 
-.PHONY: book test lock clean
+.PHONY: book test bench lock clean
+
+BUILD := $(BIN)/jupyter-book build . $(BOOK_FLAGS)
 
 book: $(READY)
-	$(BIN)/jupyter-book build . $(BOOK_FLAGS)
+	$(BUILD)
 
+# nbval stores every page it executes in the execution cache, so the build that follows
+# executes nothing; the site tests then read what the build produced.
 test: $(READY)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
+	$(BUILD)
+	$(BIN)/python -m pytest tests/site
+
+# Setup, build, rebuild and test times, measured in a scratch copy; the table goes to _build/bench.md.
+bench: $(READY)
+	$(BIN)/python benchmarks/bench_build.py
 
 $(READY): requirements.txt pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed")'

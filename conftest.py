@@ -1,27 +1,59 @@
-"""Collect the book's MyST-markdown notebooks for nbval, read through jupytext.
+"""Collect the book's MyST-markdown notebooks for nbval, and cache what they output.
 
-nbval only collects ``.ipynb`` files; the pages are ``.md`` files in jupytext's MyST format. Each
-page under ``chapters/`` that carries a kernelspec becomes one nbval item per code cell, run (with
-``--nbval-lax``) by a kernel whose working directory is the page's folder.
+nbval only collects ``.ipynb`` files; the pages are ``.md`` files in MyST format. Each page
+under ``chapters/`` that carries a kernelspec becomes one nbval item per code cell, run (with
+``--nbval-lax``) by a kernel whose working directory is the page's folder. The page is read
+exactly as the book build reads it (``_ext/execution_cache.py``), so when every cell passes,
+the executed notebook is stored in the book's execution cache and ``make book`` reuses it
+instead of executing the page a second time.
 """
 
+import sys
+from pathlib import Path
 from types import SimpleNamespace
 from unittest import mock
 
-import jupytext
 import nbval.plugin
+import pytest
+import yaml
+from myst_parser.config.main import MdParserConfig
+
+ROOT = Path(__file__).parent
+sys.path.insert(0, str(ROOT / "_ext"))
+import execution_cache  # noqa: E402
 
 CHAPTERS = "chapters"
+CACHE = ROOT / "_build" / ".jupyter_cache"
+BOOK_CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+MD_CONFIG = MdParserConfig(enable_extensions=set(BOOK_CONFIG["parse"]["myst_enable_extensions"]))
+
+
+def read_page(path, as_version=4):
+    return execution_cache.read_page(Path(path), ROOT / "src", MD_CONFIG)
 
 
 class MystNotebook(nbval.plugin.IPyNbFile):
-    """An nbval notebook whose source is a MyST-markdown file."""
+    """An nbval notebook whose source is a MyST-markdown page."""
+
+    failed = False
 
     def collect(self):
-        # nbval reads the file with nbformat.read(path, as_version=4); jupytext.read takes the
-        # same arguments and also reads MyST markdown.
-        with mock.patch.object(nbval.plugin, "nbformat", SimpleNamespace(read=jupytext.read)):
+        # nbval reads the file with nbformat.read(path, as_version=4).
+        with mock.patch.object(nbval.plugin, "nbformat", SimpleNamespace(read=read_page)):
             yield from super().collect()
+
+    def teardown(self):
+        super().teardown()
+        cells = [item for item in self.session.items if item.parent is self]
+        code = [cell for cell in self.nb.cells if cell.cell_type == "code"]
+        # Only a complete, passing run is a valid execution of the page.
+        if self.failed or len(cells) != len(code) or any(c.test_outputs is None for c in cells):
+            return
+        for count, cell in enumerate(cells, start=1):
+            cell.cell.outputs = cell.test_outputs
+            cell.cell.execution_count = count
+        seconds = sum(getattr(cell, "seconds", 0.0) for cell in cells)
+        execution_cache.store(CACHE, self.nb, self.path, seconds)
 
 
 def is_notebook(path) -> bool:
@@ -38,3 +70,19 @@ def pytest_collect_file(file_path, parent):
     ):
         return MystNotebook.from_parent(parent, path=file_path)
     return None
+
+
+def pytest_configure(config):
+    # One process creates the cache's database before the xdist workers write to it.
+    if not hasattr(config, "workerinput"):
+        execution_cache.get_cache(str(CACHE))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = (yield).get_result()
+    if isinstance(item.parent, MystNotebook):
+        if report.failed:
+            item.parent.failed = True
+        if report.when == "call":
+            item.seconds = call.duration

@@ -1,0 +1,200 @@
+"""Sound, parallel notebook execution for the book.
+
+myst-nb's execution cache keys a notebook on its code cells and kernelspec only, so a change
+in ``src/derived`` would leave stale outputs on every page that uses it. This Sphinx extension
+adds to each page's kernelspec a digest of the library modules the page imports (directly or
+through other library modules), so that exactly those pages miss the cache, and tells Sphinx to
+re-read them. Before Sphinx reads the pages, those without cached outputs are executed in
+parallel, one process per core, and stored where myst-nb looks for them.
+
+The test suite shares the same functions: what nbval executes is stored in the same cache, so
+the book build after the tests executes nothing (see ``conftest.py``).
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import os
+import re
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from pathlib import Path
+
+import nbformat
+from jupyter_cache import get_cache
+from jupyter_cache.base import CacheBundleIn
+from jupyter_cache.executors.utils import single_nb_execution
+from myst_nb.core.read import is_myst_markdown_notebook, read_myst_markdown_notebook
+from myst_parser.config.main import MdParserConfig
+from sphinx.util import logging
+
+PACKAGE = "derived"
+DIGEST_KEY = "derived_digest"
+LOGGER = logging.getLogger(__name__)
+
+
+def imported_modules(code: str, *, package: str | None = None) -> set[str]:
+    """Dotted names that ``code`` may import as modules of ``derived``.
+
+    ``from a import b`` yields both ``a`` and ``a.b`` (``b`` may be a submodule); names that
+    are not modules are dropped later, when no file is found for them. ``package`` resolves
+    relative imports inside the library.
+    """
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:  # IPython syntax: such a cell cannot import the library either
+        return set()
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level and package:
+                parent = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*parent, base] if base else parent)
+            names.add(base)
+            names.update(f"{base}.{alias.name}" for alias in node.names)
+    return {name for name in names if name.split(".")[0] == PACKAGE}
+
+
+def module_files(code: str, source_root: Path) -> list[Path]:
+    """Library files that running ``code`` executes: its imports, their packages, transitively."""
+    found: set[Path] = set()
+    pending = [(code, None)]
+    while pending:
+        text, package = pending.pop()
+        for name in imported_modules(text, package=package):
+            parts = name.split(".")
+            # importing a.b.c runs a/__init__.py and a/b/__init__.py first
+            for depth in range(1, len(parts) + 1):
+                stem = source_root.joinpath(*parts[:depth])
+                for path, module_package in (
+                    (stem / "__init__.py", ".".join(parts[:depth])),
+                    (stem.with_suffix(".py"), ".".join(parts[: depth - 1])),
+                ):
+                    if path.is_file() and path not in found:
+                        found.add(path)
+                        pending.append((path.read_text(encoding="utf-8"), module_package))
+    return sorted(found)
+
+
+def library_digest(code_cells: list[str], source_root: Path) -> str:
+    """SHA-256 of the names and contents of the library files the cells import."""
+    digest = hashlib.sha256()
+    for path in module_files("\n".join(code_cells), source_root):
+        digest.update(path.relative_to(source_root).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def code_cells(notebook: nbformat.NotebookNode) -> list[str]:
+    return [cell.source for cell in notebook.cells if cell.cell_type == "code"]
+
+
+def with_digest(text: str, source_root: Path, md_config: MdParserConfig) -> tuple[str, str]:
+    """The page text with the library digest added to its kernelspec, and the digest.
+
+    The digest line goes into the front matter and the blank line after the front matter is
+    dropped, so every later line keeps its number in warnings.
+    """
+    digest = library_digest(code_cells(read_myst_markdown_notebook(text, md_config)), source_root)
+    text, count = re.subn(
+        r"^kernelspec:\n", f"kernelspec:\n  {DIGEST_KEY}: '{digest}'\n", text, count=1, flags=re.M
+    )
+    if count != 1:
+        raise ValueError("a notebook page needs a block-style 'kernelspec:' in its front matter")
+    return re.sub(r"^(---\n.*?\n---\n)\n", r"\1", text, count=1, flags=re.S), digest
+
+
+def read_page(path: Path, source_root: Path, md_config: MdParserConfig) -> nbformat.NotebookNode:
+    """The notebook myst-nb makes of a page, digest included, as the cache sees it."""
+    text, _ = with_digest(path.read_text(encoding="utf-8"), source_root, md_config)
+    return read_myst_markdown_notebook(text, md_config, add_source_map=True, path=path)
+
+
+def store(cache_path: Path, notebook: nbformat.NotebookNode, path: Path, seconds: float) -> None:
+    """Cache an executed notebook where myst-nb's ``cache`` mode finds it."""
+    get_cache(str(cache_path)).cache_notebook_bundle(
+        CacheBundleIn(notebook, str(path), data={"execution_seconds": seconds}),
+        check_validity=False,
+        overwrite=True,
+    )
+
+
+def _execute(notebook, cwd, timeout):
+    result = single_nb_execution(notebook, cwd=cwd, timeout=timeout, allow_errors=False)
+    return result.nb, result.time, result.err is None
+
+
+def _source_root(app) -> Path:
+    return Path(app.srcdir) / app.config.library_source
+
+
+def _digests(env) -> dict[str, str]:
+    if not hasattr(env, "library_digests"):
+        env.library_digests = {}
+    return env.library_digests
+
+
+def add_digest(app, docname: str, source: list[str]) -> None:
+    if is_myst_markdown_notebook(source[0]):
+        source[0], _digests(app.env)[docname] = with_digest(
+            source[0], _source_root(app), app.env.myst_config
+        )
+
+
+def pages_whose_library_changed(app, env, added, changed, removed) -> list[str]:
+    stale = []
+    for docname, digest in _digests(env).items():
+        path = Path(env.doc2path(docname))
+        if docname in added | changed | removed or not path.is_file():
+            continue
+        text = path.read_text(encoding="utf-8")
+        if with_digest(text, _source_root(app), env.myst_config)[1] != digest:
+            stale.append(docname)
+    if stale:
+        LOGGER.info("library changed under: %s", ", ".join(sorted(stale)))
+    return stale
+
+
+def execute_in_parallel(app, env, docnames: list[str]) -> None:
+    """Execute the pages about to be read that have no cached outputs, one process per core."""
+    config = env.mystnb_config
+    if config.execution_mode != "cache":
+        return
+    cache = get_cache(config.execution_cache_path)
+    pending = []
+    for docname in docnames:
+        path = Path(env.doc2path(docname))
+        if path.suffix != ".md" or not is_myst_markdown_notebook(path.read_text("utf-8")):
+            continue
+        notebook = read_page(path, _source_root(app), env.myst_config)
+        try:
+            cache.match_cache_notebook(notebook)
+        except KeyError:
+            pending.append((docname, path, notebook))
+    if len(pending) < 2:  # myst-nb executes a lone page itself
+        return
+    workers = min(len(pending), len(os.sched_getaffinity(0)))
+    LOGGER.info("executing %d notebooks in %d processes", len(pending), workers)
+    with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
+        futures = [
+            pool.submit(_execute, notebook, str(path.parent), config.execution_timeout)
+            for _, path, notebook in pending
+        ]
+        for (docname, path, _), future in zip(pending, futures, strict=True):
+            notebook, seconds, succeeded = future.result()
+            # A failed page is left to myst-nb, which executes it again and reports the error.
+            if succeeded:
+                store(Path(config.execution_cache_path), notebook, path, seconds)
+                LOGGER.info("executed %s in %.1f s", docname, seconds)
+
+
+def setup(app):
+    app.add_config_value("library_source", "src", "env")
+    app.connect("source-read", add_digest)
+    app.connect("env-get-outdated", pages_whose_library_changed)
+    app.connect("env-before-read-docs", execute_in_parallel)
+    return {"version": "1", "parallel_read_safe": False, "env_version": 1}

@@ -1,0 +1,173 @@
+"""How long the book takes to set up, build, rebuild and test, measured in a scratch copy.
+
+Run with ``make bench``. The working tree (tracked and untracked, not ignored files) is copied
+to a temporary folder, where each step runs in turn with a fresh ``.venv`` and no ``_build``:
+
+1. setup: ``make .venv/.ready`` (new virtual environment, install from the lock);
+2. a clean ``make book`` (no execution cache);
+3. ``make book`` again, nothing changed;
+4. ``make book`` after a prose-only edit of one page;
+5. ``make book`` after changing one function of the library module that the fewest pages use;
+6. ``make test`` with the environment present;
+7. every page executed on its own, summing cell run times (kernel start excluded).
+
+The table is printed and written to ``_build/bench.md``, with the targets beside the figures.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+import jupytext
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).parents[1]
+sys.path.insert(0, str(ROOT / "_ext"))
+import execution_cache  # noqa: E402
+
+PAGE_LIMIT_S = 10.0
+
+
+def copy_working_tree(destination: Path) -> None:
+    files = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+        text=True,
+    ).stdout.split("\0")
+    for name in filter(None, files):
+        if (ROOT / name).is_file():
+            (destination / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, destination / name)
+
+
+def timed(copy: Path, *target: str) -> tuple[float, int]:
+    """Run make in the copy; return seconds and how many notebooks it executed."""
+    start = time.perf_counter()
+    result = subprocess.run(["make", *target], cwd=copy, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if result.returncode != 0:
+        sys.exit(f"make {' '.join(target)} failed:\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
+    log = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout)
+    executed = len(re.findall(r"^executed \S+ in |: Executing notebook", log, re.M))
+    return seconds, executed
+
+
+def pages(copy: Path) -> list[Path]:
+    return sorted(
+        p
+        for p in copy.glob("chapters/*/*.md")
+        if execution_cache.is_myst_markdown_notebook(p.read_text(encoding="utf-8"))
+    )
+
+
+def least_used_module(copy: Path) -> tuple[Path, int]:
+    """The library module imported (transitively) by the fewest pages, and that number."""
+    users: dict[Path, int] = {}
+    for page in pages(copy):
+        code = execution_cache.code_cells(jupytext.read(page))
+        for path in execution_cache.module_files("\n".join(code), copy / "src"):
+            users[path] = users.get(path, 0) + 1
+    return min(users.items(), key=lambda item: (item[1], str(item[0])))
+
+
+def edit_first_docstring(module: Path) -> None:
+    text = module.read_text()
+    module.write_text(re.sub(r'(def [^\n]*\n\s+""")', r"\1Edited. ", text, count=1))
+
+
+def execution_seconds(page: Path) -> float:
+    """Sum of the page's cell run times, from the kernel's own timestamps."""
+    notebook = jupytext.read(page)
+    resources = {"metadata": {"path": str(page.parent)}}
+    NotebookClient(notebook, timeout=600, record_timing=True, resources=resources).execute()
+    total = 0.0
+    for cell in notebook.cells:
+        timing = cell.metadata.get("execution", {})
+        if "shell.execute_reply" in timing:
+            total += _stamp(timing["shell.execute_reply"]) - _stamp(timing["iopub.execute_input"])
+    return total
+
+
+def _stamp(value: str) -> float:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
+        copy = Path(scratch)
+        copy_working_tree(copy)
+        setup, _ = timed(copy, ".venv/.ready")
+        clean, clean_executed = timed(copy, "book")
+        again, again_executed = timed(copy, "book")
+        first = pages(copy)[0]
+        first.write_text(first.read_text().replace("## Takeaway\n", "## Takeaway\n\nEdited.\n", 1))
+        prose, prose_executed = timed(copy, "book")
+        module, users = least_used_module(copy)
+        edit_first_docstring(module)
+        library, library_executed = timed(copy, "book")
+        test, _ = timed(copy, "test")
+        page_times = {page.stem: execution_seconds(page) for page in pages(copy)}
+        n = len(page_times)
+        rows = [
+            ("fresh setup (new .venv, install)", setup, "", ""),
+            (f"clean `make book` ({n} pages)", clean, clean_executed, ""),
+            (
+                "no-change `make book`",
+                again,
+                again_executed,
+                _check(again <= 0.1 * clean and again_executed == 0, "≤ 10% of clean, 0 executed"),
+            ),
+            (
+                "`make book` after a prose-only edit",
+                prose,
+                prose_executed,
+                _check(prose_executed == 0, "0 executed"),
+            ),
+            (
+                f"`make book` after editing `{module.name}` ({users} pages use it)",
+                library,
+                library_executed,
+                _check(library_executed == users, f"{users} executed"),
+            ),
+            (
+                "`make test`, environment present",
+                test,
+                "",
+                _check(test <= 1.5 * clean, f"≤ 1.5 x clean = {1.5 * clean:.0f} s"),
+            ),
+        ]
+    cores = len(os.sched_getaffinity(0))
+    lines = [
+        f"Measured on {cores} cores.",
+        "",
+        "| step | seconds | notebooks executed | target |",
+        "|---|---:|---:|---|",
+        *(f"| {step} | {s:.1f} | {e} | {t} |" for step, s, e, t in rows),
+        "",
+        "| page | execution seconds (kernel start excluded) | target |",
+        "|---|---:|---|",
+        *(
+            f"| {name} | {s:.1f} | {_check(s <= PAGE_LIMIT_S, f'≤ {PAGE_LIMIT_S:.0f} s')} |"
+            for name, s in sorted(page_times.items(), key=lambda item: -item[1])
+        ),
+    ]
+    table = "\n".join(lines) + "\n"
+    print(table)
+    (ROOT / "_build").mkdir(exist_ok=True)
+    (ROOT / "_build" / "bench.md").write_text(table)
+
+
+def _check(ok: bool, target: str) -> str:
+    return f"{'met' if ok else 'MISSED'}: {target}"
+
+
+if __name__ == "__main__":
+    main()

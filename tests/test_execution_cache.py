@@ -1,0 +1,130 @@
+"""A page is re-executed exactly when its code or the library code it imports changes."""
+
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import execution_cache
+import pytest
+
+ROOT = Path(__file__).parents[1]
+JUPYTER_BOOK = Path(sys.executable).parent / "jupyter-book"
+HEADER = """\
+---
+jupytext:
+  text_representation:
+    extension: .md
+    format_name: myst
+kernelspec:
+  display_name: Python 3
+  language: python
+  name: python3
+---
+
+"""
+
+
+def page(title: str, code: str) -> str:
+    return f"{HEADER}# {title}\n\nSome prose.\n\n```{{code-cell}} ipython3\n{code}\n```\n"
+
+
+@pytest.fixture
+def book(tmp_path):
+    """A two-page book using the real library's sources: one page needs `device`, one `jacobian`."""
+    shutil.copytree(ROOT / "src" / "derived", tmp_path / "src" / "derived")
+    (tmp_path / "_config.yml").write_text(
+        textwrap.dedent(f"""\
+            title: Cache test
+            execute:
+              execute_notebooks: cache
+              timeout: 120
+            sphinx:
+              local_extensions:
+                execution_cache: {ROOT / "_ext"}
+            """)
+    )
+    (tmp_path / "_toc.yml").write_text(
+        "format: jb-book\nroot: intro\nchapters:\n  - file: uses_device\n  - file: uses_jacobian\n"
+    )
+    (tmp_path / "intro.md").write_text("# Intro\n")
+    (tmp_path / "uses_device.md").write_text(
+        page("Device", "from derived.device import default_device\nprint(default_device())")
+    )
+    (tmp_path / "uses_jacobian.md").write_text(
+        page("Jacobian", "from derived.jacobian import autograd_jacobian\nprint(1 + 1)")
+    )
+    return tmp_path
+
+
+def executed_pages(book: Path) -> set[str]:
+    """Build the book; return the pages whose notebooks ran (in parallel or by myst-nb)."""
+    result = subprocess.run(
+        [JUPYTER_BOOK, "build", book, "-W", "-n", "--keep-going"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    log = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout)
+    in_parallel = re.findall(r"^executed (\S+) in ", log, re.M)
+    by_myst_nb = re.findall(r"^\S*/(\w+)\.md: Executing notebook", log, re.M)
+    return set(in_parallel + by_myst_nb)
+
+
+def edit(path: Path) -> None:
+    path.write_text(path.read_text() + "\n# edited\n")
+
+
+def test_library_change_reexecutes_exactly_the_pages_that_import_it(book):
+    library = book / "src" / "derived"
+    assert executed_pages(book) == {"uses_device", "uses_jacobian"}
+    assert executed_pages(book) == set(), "nothing changed"
+    (book / "intro.md").write_text("# Intro\n\nNew prose.\n")
+    text = (book / "uses_device.md").read_text()
+    (book / "uses_device.md").write_text(text.replace("Some prose.", "Other prose."))
+    assert executed_pages(book) == set(), "a prose edit executes nothing"
+    edit(library / "device.py")
+    assert executed_pages(book) == {"uses_device"}
+    # jacobian.py imports _validate.py, so a change there reaches the jacobian page only.
+    edit(library / "_validate.py")
+    assert executed_pages(book) == {"uses_jacobian"}
+    edit(library / "__init__.py")
+    assert executed_pages(book) == {"uses_device", "uses_jacobian"}
+
+
+def test_imports_are_resolved_like_python_does():
+    code = "import torch\nfrom derived import jacobian\nimport derived.device as d\n"
+    assert execution_cache.imported_modules(code) == {
+        "derived",
+        "derived.jacobian",
+        "derived.device",
+    }
+    relative = "from ._validate import positive_int\nfrom . import device\n"
+    assert execution_cache.imported_modules(relative, package="derived") == {
+        "derived._validate",
+        "derived._validate.positive_int",
+        "derived",
+        "derived.device",
+    }
+
+
+def test_digest_follows_imports_transitively():
+    source = ROOT / "src"
+    files = execution_cache.module_files("from derived.jacobian import autograd_jacobian", source)
+    names = {path.name for path in files}
+    assert {"__init__.py", "jacobian.py", "_validate.py"} <= names
+    assert "device.py" not in names
+
+
+def test_digest_keeps_line_numbers():
+    text = page("T", "print(1)")
+    injected, digest = execution_cache.with_digest(
+        text, ROOT / "src", execution_cache.MdParserConfig()
+    )
+    assert f"derived_digest: '{digest}'" in injected
+    after = text.split("---\n", 2)[2].splitlines()
+    assert injected.split("---\n", 2)[2].splitlines() == after[1:]
+    assert len(injected.splitlines()) == len(text.splitlines())
