@@ -5,7 +5,8 @@ in ``src/derived`` would leave stale outputs on every page that uses it. This Sp
 adds to each page's kernelspec a digest of the library modules the page imports (directly or
 through other library modules), so that exactly those pages miss the cache, and tells Sphinx to
 re-read them. Before Sphinx reads the pages, those without cached outputs are executed in
-parallel, one process per core, and stored where myst-nb looks for them.
+parallel, one process per core, and stored where myst-nb looks for them. After the build,
+each page's downloadable ``.ipynb`` is replaced by the executed notebook.
 
 The test suite shares the same functions: what nbval executes is stored in the same cache, so
 the book build after the tests executes nothing (see ``conftest.py``).
@@ -192,9 +193,35 @@ def execute_in_parallel(app, env, docnames: list[str]) -> None:
                 LOGGER.info("executed %s in %.1f s", docname, seconds)
 
 
+def write_executed_notebooks(app, exception) -> None:
+    """Make "Download .ipynb" give the executed notebook, outputs included.
+
+    myst-nb writes the notebook before merging in the cached outputs, so the download would
+    otherwise have none. The digest is build metadata, not part of the page, so it is dropped.
+    """
+    if exception is not None or app.builder.format != "html":
+        return
+    cache = get_cache(app.env.mystnb_config.execution_cache_path)
+    for docname in _digests(app.env):
+        target = Path(app.outdir) / "_sources" / f"{docname}.ipynb"
+        source = Path(app.env.doc2path(docname))
+        if not (target.is_file() and source.is_file()):
+            continue
+        try:
+            _, notebook = cache.merge_match_into_notebook(
+                read_page(source, _source_root(app), app.env.myst_config)
+            )
+        except KeyError:
+            continue
+        notebook.metadata.kernelspec.pop(DIGEST_KEY)
+        notebook.metadata.pop("source_map", None)
+        nbformat.write(notebook, target)
+
+
 def setup(app):
     app.add_config_value("library_source", "src", "env")
     app.connect("source-read", add_digest)
     app.connect("env-get-outdated", pages_whose_library_changed)
     app.connect("env-before-read-docs", execute_in_parallel)
+    app.connect("build-finished", write_executed_notebooks)
     return {"version": "1", "parallel_read_safe": False, "env_version": 1}
