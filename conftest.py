@@ -73,6 +73,7 @@ def pytest_collect_file(file_path, parent):
 
 
 def pytest_configure(config):
+    execution_cache.single_threaded_kernels()
     # One process creates the cache's database before the xdist workers write to it.
     if not hasattr(config, "workerinput"):
         execution_cache.get_cache(str(CACHE))

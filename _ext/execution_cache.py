@@ -35,6 +35,16 @@ DIGEST_KEY = "derived_digest"
 LOGGER = logging.getLogger(__name__)
 
 
+def single_threaded_kernels() -> None:
+    """Run each page's kernel on one thread: pages run one per core, side by side.
+
+    Two multi-threaded kernels on two cores spend their time waiting on each other's threads
+    (a page took minutes instead of seconds), and one thread also makes every execution
+    sum in the same order, so a page's numbers do not depend on how it was run.
+    """
+    os.environ["OMP_NUM_THREADS"] = "1"
+
+
 def imported_modules(code: str, *, package: str | None = None) -> set[str]:
     """Dotted names that ``code`` may import as modules of ``derived``.
 
@@ -219,6 +229,7 @@ def write_executed_notebooks(app, exception) -> None:
 
 
 def setup(app):
+    single_threaded_kernels()
     app.add_config_value("library_source", "src", "env")
     app.connect("source-read", add_digest)
     app.connect("env-get-outdated", pages_whose_library_changed)
