@@ -35,3 +35,12 @@ def float_tensor(name: str, x: object) -> torch.Tensor:
     if not torch.isfinite(x).all():
         raise ValueError(f"{name} must be finite, got NaN or inf")
     return x
+
+
+def non_negative_float(name: str, value: object) -> float:
+    """Return ``value`` as a float if it is a finite real number >= 0; raise naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{name} must be a float, got {type(value).__name__}")
+    if not value >= 0 or value == float("inf"):
+        raise ValueError(f"{name} must be a finite number >= 0, got {value}")
+    return float(value)

@@ -1,0 +1,147 @@
+"""The four residual blocks: forward against torch.nn layers, Jacobians against autograd."""
+
+import math
+
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+from torch import nn
+from torch.func import jacrev
+
+from derived.residual_block import VARIANTS, block, kaiming_weight, stack, stack_jacobians
+
+
+def inputs(m: int, d: int, n: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.randn(m, d, dtype=torch.float64, generator=generator)
+    return x, kaiming_weight(n, d, generator=generator)
+
+
+class TorchBlock(nn.Module):
+    """The same block from torch.nn layers, written out independently."""
+
+    def __init__(self, W_1, W_2, variant):
+        super().__init__()
+        d = W_1.shape[0]
+        self.variant = variant
+        self.linear_1 = nn.Linear(d, d, bias=False, dtype=torch.float64)
+        self.linear_2 = nn.Linear(d, d, bias=False, dtype=torch.float64)
+        self.linear_1.weight.data, self.linear_2.weight.data = W_1.clone(), W_2.clone()
+        self.norms = nn.ModuleList(
+            nn.BatchNorm1d(d, affine=False, dtype=torch.float64) for _ in range(2)
+        )
+
+    def forward(self, x):
+        bn_relu = [lambda h, k=k: torch.relu(self.norms[k](h)) for k in range(2)]
+        if self.variant == "preact":
+            return x + self.linear_2(bn_relu[1](self.linear_1(bn_relu[0](x))))
+        u = self.linear_2(bn_relu[0](self.linear_1(x)))
+        if self.variant == "right":
+            return bn_relu[1](x + u)
+        return x + bn_relu[1](u) if self.variant == "left" else bn_relu[1](u)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_stack_matches_torch_nn_layers_in_training_mode(variant):
+    x, weight = inputs(10, 4, 3)
+    layers = nn.Sequential(*(TorchBlock(W[0], W[1], variant) for W in weight)).train()
+    with torch.no_grad():
+        expected = layers(x)
+    torch.testing.assert_close(stack(x, weight, variant=variant), expected)
+    torch.testing.assert_close(
+        block(x, weight[0, 0], weight[0, 1], variant=variant), layers[0](x).detach()
+    )
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@given(seed=st.integers(min_value=0, max_value=2**16), m=st.integers(min_value=3, max_value=6))
+def test_stack_jacobians_match_autograd(variant, seed, m):
+    d, n = 3, 3
+    x, weight = inputs(m, d, n, seed)
+    closed_form = stack_jacobians(x, weight, variant=variant)
+    assert closed_form.shape == (n, m * d, m * d)
+    for k in range(n):
+        reference = jacrev(lambda t, k=k: stack(t, weight[: k + 1], variant=variant))(x)
+        torch.testing.assert_close(
+            closed_form[k], reference.reshape(m * d, m * d), rtol=1e-9, atol=1e-10
+        )
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_leading_dimensions_are_independent_networks(variant):
+    pairs = [inputs(5, 3, 2, seed) for seed in range(3)]
+    x = torch.stack([p[0] for p in pairs])
+    weight = torch.stack([p[1] for p in pairs])
+    batched = stack_jacobians(x, weight, variant=variant)
+    for k, (x_k, weight_k) in enumerate(pairs):
+        torch.testing.assert_close(
+            stack(x, weight, variant=variant)[k], stack(x_k, weight_k, variant=variant)
+        )
+        torch.testing.assert_close(batched[k], stack_jacobians(x_k, weight_k, variant=variant))
+
+
+@pytest.mark.parametrize("variant", ["left", "preact"])
+def test_a_silent_branch_leaves_the_identity(variant):
+    # With W_2 = 0 the branch is constant, so the skip alone carries the input: J = I.
+    x, weight = inputs(6, 3, 2)
+    weight[:, 1] = 0
+    J = stack_jacobians(x, weight, variant=variant)[-1]
+    torch.testing.assert_close(J, torch.eye(18, dtype=torch.float64))
+
+
+@pytest.mark.parametrize("variant", ["right", "plain"])
+def test_after_a_relu_the_jacobian_has_a_zero_row_per_silent_output(variant):
+    x, weight = inputs(8, 4, 2)
+    J = stack_jacobians(x, weight, variant=variant)[-1]
+    silent = stack(x, weight, variant=variant).flatten() == 0
+    assert silent.any()
+    assert (J[silent] == 0).all()
+    assert torch.linalg.matrix_rank(J) <= (~silent).sum()
+
+
+def test_kaiming_weight_has_variance_two_over_d():
+    d = 16
+    w = kaiming_weight(200, d, generator=torch.Generator().manual_seed(0))
+    assert w.shape == (200, 2, d, d)
+    # The sample variance of N = 102,400 normal draws has standard error var * sqrt(2 / N).
+    n_draws = w.numel()
+    standard_error = (2 / d) * math.sqrt(2 / n_draws)
+    assert abs(w.var().item() - 2 / d) < 5 * standard_error
+    again = kaiming_weight(200, d, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(w, again)
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "name"),
+    [
+        (
+            lambda: stack(torch.ones(4, 3), torch.ones(1, 2, 3, 3), variant="middle"),
+            ValueError,
+            "variant",
+        ),
+        (
+            lambda: stack(torch.ones(4, 3), torch.ones(1, 2, 2, 2), variant="left"),
+            ValueError,
+            "weight",
+        ),
+        (lambda: stack(torch.ones(1, 3), torch.ones(1, 2, 3, 3), variant="left"), ValueError, "x"),
+        (lambda: stack([[1.0]], torch.ones(1, 2, 1, 1), variant="left"), TypeError, "x"),
+        (
+            lambda: stack_jacobians(torch.ones(4, 3), torch.ones(1, 2, 3, 3), variant=1),
+            TypeError,
+            "variant",
+        ),
+        (
+            lambda: stack(torch.ones(4, 3), torch.ones(1, 2, 3, 3), variant="left", eps=-1),
+            ValueError,
+            "eps",
+        ),
+        (lambda: kaiming_weight(0, 3, generator=torch.Generator()), ValueError, "n"),
+        (lambda: kaiming_weight(2, 3.0, generator=torch.Generator()), TypeError, "d"),
+        (lambda: kaiming_weight(2, 3, generator=0), TypeError, "generator"),
+    ],
+)
+def test_bad_input_is_refused_naming_the_argument(call, error, name):
+    with pytest.raises(error, match=rf"^{name} "):
+        call()
