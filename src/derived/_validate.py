@@ -35,3 +35,12 @@ def float_tensor(name: str, x: object) -> torch.Tensor:
     if not torch.isfinite(x).all():
         raise ValueError(f"{name} must be finite, got NaN or inf")
     return x
+
+
+def probability(name: str, value: object) -> float:
+    """Return ``value`` if it is a real number in ``[0, 1)``; otherwise raise, naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{name} must be a float, got {type(value).__name__}")
+    if not 0 <= value < 1:
+        raise ValueError(f"{name} must be in [0, 1), got {value}")
+    return float(value)
