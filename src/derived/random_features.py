@@ -113,7 +113,11 @@ def double_descent(
     """
     _validate.positive_int("num_trials", num_trials)
     _validate.float_tensor("lam_grid", lam_grid)
-    lams = torch.cat([torch.tensor([lam_fixed]), lam_grid.cpu()]).double()
+    grid = lam_grid.detach().cpu().double()
+    # One batched solve per (trial, p) serves both the fixed penalty and the whole grid.
+    lams = torch.cat([grid, torch.tensor([float(lam_fixed)], dtype=torch.float64)]).unique()
+    fixed_index = int((lams == lam_fixed).nonzero()[0, 0])
+    in_grid = torch.isin(lams, grid)
     errors = torch.empty(num_trials, len(ps), len(lams), dtype=torch.float64)
     chosen = torch.empty(num_trials, len(ps), dtype=torch.float64)
     tuned = torch.empty(num_trials, len(ps), dtype=torch.float64)
@@ -130,6 +134,6 @@ def double_descent(
             val_mse = ((relu_features(val[0], W) @ theta.T - val[1][:, None]) ** 2).mean(0)
             test_mse = ((relu_features(test[0], W) @ theta.T - test[1][:, None]) ** 2).mean(0)
             errors[t, j] = test_mse
-            best = 1 + val_mse[1:].argmin()
+            best = val_mse.masked_fill(~in_grid, torch.inf).argmin()
             chosen[t, j], tuned[t, j] = lams[best], test_mse[best]
-    return DoubleDescent(fixed=errors[:, :, 0], tuned=tuned, lam=chosen)
+    return DoubleDescent(fixed=errors[:, :, fixed_index], tuned=tuned, lam=chosen)
