@@ -78,6 +78,8 @@ def test_large_penalty_shrinks_towards_zero():
         (torch.ones(3, 2), torch.ones(3), 0.0, ValueError, "lam"),
         (torch.ones(3, 2), torch.ones(3), -1.0, ValueError, "lam"),
         (torch.ones(3, 2), torch.ones(3), float("nan"), ValueError, "lam"),
+        (torch.ones(3, 2), torch.ones(3), "0.1", TypeError, "lam"),
+        (torch.ones(3, 2), torch.ones(3), torch.ones(2, 2), ValueError, "lam"),
     ],
 )
 @pytest.mark.parametrize("solver", [ridge, ridge_primal, ridge_dual])
