@@ -44,3 +44,12 @@ def non_negative_float(name: str, value: object) -> float:
     if not value >= 0 or value == float("inf"):
         raise ValueError(f"{name} must be a finite number >= 0, got {value}")
     return float(value)
+
+
+def probability(name: str, value: object) -> float:
+    """Return ``value`` if it is a real number in ``[0, 1)``; otherwise raise, naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{name} must be a float, got {type(value).__name__}")
+    if not 0 <= value < 1:
+        raise ValueError(f"{name} must be in [0, 1), got {value}")
+    return float(value)

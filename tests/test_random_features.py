@@ -1,0 +1,97 @@
+"""Random ReLU features and the double-descent experiment built on them."""
+
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from derived.random_features import double_descent, random_weights, relu_features, teacher_data
+from derived.ridge import ridge
+
+
+def seeded(seed: int) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+def test_weights_have_variance_one_over_p():
+    p, d = 400, 50
+    W = random_weights(p, d, generator=seeded(0))
+    assert W.shape == (p, d)
+    n = W.numel()
+    # Var(W^2) = 2 / p^2 for a normal of variance 1/p: four standard errors.
+    assert abs(W.pow(2).mean().item() - 1 / p) < 4 * math.sqrt(2 / n) / p
+    assert abs(W.mean().item()) < 4 / math.sqrt(p * n)
+
+
+def test_features_are_a_frozen_relu_layer():
+    W = random_weights(7, 3, generator=seeded(1))
+    x = torch.randn(11, 3, dtype=torch.float64, generator=seeded(2))
+    layer = nn.Linear(3, 7, bias=False, dtype=torch.float64)
+    with torch.no_grad():
+        layer.weight.copy_(W)
+        expected = nn.ReLU()(layer(x))
+    torch.testing.assert_close(relu_features(x, W), expected, rtol=1e-14, atol=0)
+
+
+def test_teacher_noise_has_the_stated_level():
+    beta = torch.zeros(4, dtype=torch.float64)
+    beta[0] = 1.0
+    x, y = teacher_data(50_000, beta, sigma=0.5, generator=seeded(3))
+    noise = y - x @ beta
+    n = len(noise)
+    assert abs(noise.var().item() - 0.25) < 4 * 0.25 * math.sqrt(2 / n)
+
+
+def test_double_descent_errors_are_those_of_single_fits():
+    lam_grid = torch.logspace(-2, 2, 5, dtype=torch.float64)
+    ps = [5, 40]
+    kwargs = {"d": 6, "n_train": 20, "n_val": 10, "n_test": 10, "sigma": 0.5}
+    result = double_descent(
+        ps, lam_fixed=0.01, lam_grid=lam_grid, num_trials=2, generator=seeded(4), **kwargs
+    )
+    assert result.fixed.shape == result.tuned.shape == result.lam.shape == (2, 2)
+    # Replay the first trial's draws in the documented order and fit by hand.
+    g = seeded(4)
+    beta = torch.randn(6, dtype=torch.float64, generator=g)
+    beta = beta / beta.norm()
+    train, val, test = (teacher_data(n, beta, sigma=0.5, generator=g) for n in (20, 10, 10))
+    for j, p in enumerate(ps):
+        W = random_weights(p, 6, generator=g)
+
+        def mse(data, lam, W=W):
+            theta = ridge(relu_features(train[0], W), train[1], lam=lam)
+            return (relu_features(data[0], W) @ theta - data[1]).pow(2).mean().item()
+
+        assert result.fixed[0, j].item() == pytest.approx(mse(test, 0.01), rel=1e-6)
+        val_errors = [mse(val, lam) for lam in lam_grid.tolist()]
+        best = lam_grid[min(range(5), key=val_errors.__getitem__)].item()
+        assert result.lam[0, j].item() == best
+        assert result.tuned[0, j].item() == pytest.approx(mse(test, best), rel=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "name"),
+    [
+        (lambda: random_weights(0, 3, generator=seeded(0)), ValueError, "p"),
+        (lambda: random_weights(3, 0, generator=seeded(0)), ValueError, "d"),
+        (lambda: relu_features(torch.ones(2, 3), torch.ones(4, 2)), ValueError, "x"),
+        (lambda: relu_features(torch.ones(2, 3), [[1.0]]), TypeError, "W"),
+        (
+            lambda: teacher_data(5, torch.ones(2), sigma=-1.0, generator=seeded(0)),
+            ValueError,
+            "sigma",
+        ),
+        (lambda: teacher_data(0, torch.ones(2), sigma=1.0, generator=seeded(0)), ValueError, "n"),
+        (
+            lambda: double_descent(
+                [3], lam_fixed=0.01, lam_grid=torch.ones(2), num_trials=0, generator=seeded(0)
+            ),
+            ValueError,
+            "num_trials",
+        ),
+    ],
+)
+def test_bad_input_is_refused_naming_the_argument(call, error, name):
+    with pytest.raises(error, match=rf"^{name} "):
+        call()
