@@ -35,3 +35,10 @@ def float_tensor(name: str, x: object) -> torch.Tensor:
     if not torch.isfinite(x).all():
         raise ValueError(f"{name} must be finite, got NaN or inf")
     return x
+
+
+def has_shape(name: str, x: torch.Tensor, shape: tuple[int, ...]) -> torch.Tensor:
+    """Return ``x`` if its shape is ``shape``; raise ``ValueError`` naming ``name`` otherwise."""
+    if tuple(x.shape) != tuple(shape):
+        raise ValueError(f"{name} must have shape {tuple(shape)}, got {tuple(x.shape)}")
+    return x
