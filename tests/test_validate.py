@@ -52,3 +52,12 @@ def test_float_tensor_accepts_finite_floating_tensors(dtype):
 def test_float_tensor_refusals_name_the_argument(value, error, message):
     with pytest.raises(error, match=rf"^z {message}"):
         float_tensor("z", value)
+
+
+def test_has_shape_accepts_the_shape_and_refusals_name_the_argument():
+    from derived._validate import has_shape
+
+    x = torch.zeros(2, 3)
+    assert has_shape("x", x, (2, 3)) is x
+    with pytest.raises(ValueError, match=r"^W_h must have shape \(3, 3\), got \(2, 3\)"):
+        has_shape("W_h", x, (3, 3))

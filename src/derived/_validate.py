@@ -53,3 +53,10 @@ def probability(name: str, value: object) -> float:
     if not 0 <= value < 1:
         raise ValueError(f"{name} must be in [0, 1), got {value}")
     return float(value)
+
+
+def has_shape(name: str, x: torch.Tensor, shape: tuple[int, ...]) -> torch.Tensor:
+    """Return ``x`` if its shape is ``shape``; raise ``ValueError`` naming ``name`` otherwise."""
+    if tuple(x.shape) != tuple(shape):
+        raise ValueError(f"{name} must have shape {tuple(shape)}, got {tuple(x.shape)}")
+    return x

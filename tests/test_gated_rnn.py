@@ -1,0 +1,164 @@
+"""The gated RNN's hand-written backward pass and step Jacobian against autograd, in float64."""
+
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+from torch.func import jacrev
+
+from derived.gated_rnn import (
+    GatedRNNGradients,
+    gated_rnn_backward,
+    gated_rnn_forward,
+    step_jacobian,
+)
+
+LOSSES = ("every-step", "last-step")
+
+
+def draw(T: int, n: int, m: int, seed: int, scale: float = 1.0):
+    gen = torch.Generator().manual_seed(seed)
+
+    def randn(*shape):
+        return torch.randn(*shape, generator=gen, dtype=torch.float64)
+
+    return {
+        "x": randn(T, n),
+        "W_c": scale * randn(m, n) / n**0.5,
+        "W_h": scale * randn(m, m) / m**0.5,
+        "W_x": randn(m, n),
+        "h0": randn(m),
+        "y": randn(T, m),
+    }
+
+
+def loss_of(h: torch.Tensor, y: torch.Tensor, loss: str) -> torch.Tensor:
+    if loss == "every-step":
+        return 0.5 * ((h - y) ** 2).sum()
+    return 0.5 * ((h[-1] - y[-1]) ** 2).sum()
+
+
+def direct_grad_h(h: torch.Tensor, y: torch.Tensor, loss: str) -> torch.Tensor:
+    grad = h - y
+    if loss == "last-step":
+        grad[:-1] = 0
+    return grad
+
+
+def one_step(x_t, W_c, W_h, W_x):
+    """The cell, written from its definition, as a function of the previous state."""
+
+    def step(h_prev):
+        c = torch.sigmoid(W_c @ x_t + W_h @ h_prev)
+        return c * h_prev + (1 - c) * (W_x @ x_t)
+
+    return step
+
+
+@given(
+    T=st.integers(1, 12),
+    n=st.integers(1, 5),
+    m=st.integers(1, 6),
+    seed=st.integers(0, 2**31),
+    scale=st.sampled_from([0.5, 1.0, 4.0]),
+)
+def test_forward_and_step_jacobian_follow_the_definition(T, n, m, seed, scale):
+    d = draw(T, n, m, seed, scale)
+    weights = (d["W_c"], d["W_h"], d["W_x"])
+    trace = gated_rnn_forward(d["x"], *weights, h0=d["h0"])
+    jacobians = step_jacobian(trace, d["W_h"], h0=d["h0"])
+    assert jacobians.shape == (T, m, m)
+    h_prev = d["h0"]
+    for t in range(T):
+        step = one_step(d["x"][t], *weights)
+        torch.testing.assert_close(trace.h[t], step(h_prev), rtol=1e-14, atol=1e-14)
+        torch.testing.assert_close(jacobians[t], jacrev(step)(h_prev), rtol=1e-10, atol=1e-12)
+        h_prev = trace.h[t]
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+@given(
+    T=st.integers(1, 15),
+    n=st.integers(1, 5),
+    m=st.integers(1, 6),
+    seed=st.integers(0, 2**31),
+    scale=st.sampled_from([0.5, 1.0, 4.0]),
+)
+def test_every_gradient_matches_autograd(loss, T, n, m, seed, scale):
+    d = draw(T, n, m, seed, scale)
+    names = ("x", "W_c", "W_h", "W_x", "h0")
+    trace = gated_rnn_forward(d["x"], d["W_c"], d["W_h"], d["W_x"], h0=d["h0"])
+    grad_h = direct_grad_h(trace.h, d["y"], loss)
+    hand = gated_rnn_backward(trace, d["x"], d["W_c"], d["W_h"], d["W_x"], grad_h, h0=d["h0"])
+
+    leaves = {k: d[k].clone().requires_grad_() for k in names}
+    probe = torch.zeros(T, m, dtype=torch.float64, requires_grad=True)
+    h = gated_rnn_forward(
+        leaves["x"], leaves["W_c"], leaves["W_h"], leaves["W_x"], h0=leaves["h0"], probe=probe
+    ).h
+    grads = torch.autograd.grad(loss_of(h, d["y"], loss), [probe, *leaves.values()])
+    auto = {"delta": grads[0]} | {f"{k}_bar": g for k, g in zip(names, grads[1:], strict=True)}
+    assert set(auto) == set(GatedRNNGradients._fields)
+    for name in GatedRNNGradients._fields:
+        torch.testing.assert_close(
+            getattr(hand, name), auto[name], rtol=1e-10, atol=1e-12, msg=name
+        )
+
+
+@given(T=st.integers(2, 10), m=st.integers(1, 5), seed=st.integers(0, 2**31))
+def test_delta_obeys_the_recursion_through_the_step_jacobians(T, m, seed):
+    d = draw(T, 3, m, seed)
+    trace = gated_rnn_forward(d["x"], d["W_c"], d["W_h"], d["W_x"], h0=d["h0"])
+    grad_h = direct_grad_h(trace.h, d["y"], "every-step")
+    hand = gated_rnn_backward(trace, d["x"], d["W_c"], d["W_h"], d["W_x"], grad_h, h0=d["h0"])
+    J = step_jacobian(trace, d["W_h"], h0=d["h0"])
+    for t in range(T - 1):
+        torch.testing.assert_close(hand.delta[t], grad_h[t] + J[t + 1].T @ hand.delta[t + 1])
+    torch.testing.assert_close(hand.h0_bar, J[0].T @ hand.delta[0])
+
+
+def test_W_x_gradient_pairs_each_gate_with_its_own_unit():
+    # dl/dW_x = sum_t (delta[t] * (1 - c[t])) x[t]^T, entrywise: delta_i (1 - c_i) x_j.
+    d = draw(5, 2, 3, 11)
+    trace = gated_rnn_forward(d["x"], d["W_c"], d["W_h"], d["W_x"], h0=d["h0"])
+    grad_h = direct_grad_h(trace.h, d["y"], "every-step")
+    hand = gated_rnn_backward(trace, d["x"], d["W_c"], d["W_h"], d["W_x"], grad_h, h0=d["h0"])
+    outer = torch.einsum("ti,tj->ij", hand.delta * (1 - trace.c), d["x"])
+    torch.testing.assert_close(hand.W_x_bar, outer)
+    summed = (1 - trace.c).sum(dim=1)  # the gate collapsed to one number per step
+    collapsed = torch.einsum("t,ti,tj->ij", summed, hand.delta, d["x"])
+    assert not torch.allclose(collapsed, hand.W_x_bar)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "name"),
+    [
+        ({"x": [[0.0]]}, TypeError, "x"),
+        ({"x": torch.zeros(4, dtype=torch.float64)}, ValueError, "x"),
+        ({"W_c": torch.zeros(3, 3, dtype=torch.float64)}, ValueError, "W_c"),
+        ({"W_h": torch.zeros(3, 2, dtype=torch.float64)}, ValueError, "W_h"),
+        ({"W_x": torch.zeros(3, 1, dtype=torch.float64)}, ValueError, "W_x"),
+        ({"W_x": torch.zeros(3, 2, dtype=torch.int64)}, TypeError, "W_x"),
+        ({"h0": torch.zeros(2, dtype=torch.float64)}, ValueError, "h0"),
+        ({"grad_h": torch.zeros(4, 2, dtype=torch.float64)}, ValueError, "grad_h"),
+    ],
+)
+def test_bad_input_is_refused_naming_the_argument(kwargs, error, name):
+    args = {
+        "x": torch.zeros(4, 2, dtype=torch.float64),
+        "W_c": torch.zeros(3, 2, dtype=torch.float64),
+        "W_h": torch.zeros(3, 3, dtype=torch.float64),
+        "W_x": torch.zeros(3, 2, dtype=torch.float64),
+        "h0": None,
+        "grad_h": torch.zeros(4, 3, dtype=torch.float64),
+    }
+    good_trace = gated_rnn_forward(args["x"], args["W_c"], args["W_h"], args["W_x"])
+    args |= kwargs
+    grad_h = args.pop("grad_h")
+    with pytest.raises(error, match=rf"^{name} "):
+        if name != "grad_h":
+            gated_rnn_forward(**args)
+        gated_rnn_backward(good_trace, grad_h=grad_h, **args)
+    if name in ("W_h", "h0"):
+        with pytest.raises(error, match=rf"^{name} "):
+            step_jacobian(good_trace, args["W_h"], h0=args["h0"])
