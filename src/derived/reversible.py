@@ -61,8 +61,18 @@ def momentum_step(
         :math:`(\theta', p')`, each the shape of ``theta``.
     """
     _state(theta, p)
+    return _step(theta, p, grad_J=grad_J, alpha=alpha, beta=beta)
+
+
+def _step(theta, p, *, grad_J, alpha, beta):
     p_next = beta * p - alpha * grad_J(theta)
     return theta + p_next, p_next
+
+
+def _inverse(theta, p, *, grad_J, alpha, beta):
+    # theta first: the gradient must be taken where the step took it.
+    theta_prev = theta - p
+    return theta_prev, (p + alpha * grad_J(theta_prev)) / beta
 
 
 def momentum_step_inverse(
@@ -85,8 +95,7 @@ def momentum_step_inverse(
     """
     _state(theta, p)
     _nonzero("beta", beta)
-    theta_prev = theta - p
-    return theta_prev, (p + alpha * grad_J(theta_prev)) / beta
+    return _inverse(theta, p, grad_J=grad_J, alpha=alpha, beta=beta)
 
 
 def momentum_descent(
@@ -109,9 +118,13 @@ def momentum_descent(
 
     Returns:
         The state after the :math:`K` steps (differentiable through them, like any PyTorch code).
+        Only the input is checked: an inverse that overflows returns inf or NaN, it does not raise.
     """
+    _state(theta, p)
     _validate.positive_int("steps", steps)
-    step = momentum_step_inverse if inverse else momentum_step
+    if inverse:
+        _nonzero("beta", beta)
+    step = _inverse if inverse else _step
     for _ in range(steps):
         theta, p = step(theta, p, grad_J=grad_J, alpha=alpha, beta=beta)
     return theta, p
