@@ -38,7 +38,7 @@ def _state(theta: torch.Tensor, p: torch.Tensor, names: tuple[str, str] = ("thet
 
 
 def _nonzero(name: str, value: Scalar) -> Scalar:
-    if float(value) == 0:
+    if (torch.as_tensor(value) == 0).any():
         raise ValueError(f"{name} must be nonzero for the step to be invertible, got 0")
     return value
 
@@ -54,8 +54,9 @@ def momentum_step(
         theta: parameters :math:`\theta`.
         p: velocity :math:`p`, the shape of ``theta``.
         grad_J: :math:`\nabla J`, maps ``theta`` to a tensor of its shape.
-        alpha: learning rate :math:`\alpha` (a float or a 0-d tensor, which autograd may track).
-        beta: momentum :math:`\beta`.
+        alpha: learning rate :math:`\alpha`: a float, or a tensor (which autograd may track)
+            that broadcasts against ``theta``, to run several values at once.
+        beta: momentum :math:`\beta`, likewise.
 
     Returns:
         :math:`(\theta', p')`, each the shape of ``theta``.
