@@ -16,6 +16,7 @@ from derived.reversible import (
     momentum_jacobian_slogdet,
     momentum_step,
     momentum_step_inverse,
+    momentum_step_vjp,
     reversible_hypergradient,
 )
 
@@ -115,6 +116,23 @@ def test_determinant_is_beta_to_the_d(dim, beta):
     assert sign.item() == expected_sign
     assert logabsdet.item() == pytest.approx(expected_log, abs=1e-10)
     assert expected_log == pytest.approx(dim * math.log(abs(beta)), rel=1e-15, abs=1e-300)
+
+
+@given(alpha=alphas, beta=betas)
+def test_step_vjp_matches_torch_func_vjp(alpha, beta):
+    g = torch.Generator().manual_seed(3)
+    grad_theta, grad_p = torch.randn(2, D, dtype=torch.float64, generator=g)
+    hyper = torch.tensor([alpha, beta], dtype=torch.float64)
+
+    def step(theta, p, hyper):
+        return momentum_step(theta, p, grad_J=grad_J, alpha=hyper[0], beta=hyper[1])
+
+    _, pullback = torch.func.vjp(step, theta0, p0, hyper)
+    expected_theta, expected_p, expected_hyper = pullback((grad_theta, grad_p))
+    got = momentum_step_vjp(theta0, p0, grad_theta, grad_p, grad_J=grad_J, alpha=alpha, beta=beta)
+    torch.testing.assert_close(got[0], expected_theta, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(got[1], expected_p, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(torch.stack(got[2:]), expected_hyper, rtol=1e-12, atol=1e-12)
 
 
 def unrolled(alpha: float, beta: float, steps: int):

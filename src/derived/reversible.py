@@ -203,6 +203,48 @@ def momentum_jacobian_slogdet(dim: int, *, beta: float) -> tuple[float, float]:
     return sign, dim * torch.tensor(abs(beta), dtype=torch.float64).log().item()
 
 
+def momentum_step_vjp(
+    theta: torch.Tensor,
+    p: torch.Tensor,
+    grad_theta: torch.Tensor,
+    grad_p: torch.Tensor,
+    *,
+    grad_J: Gradient,
+    alpha: float,
+    beta: float,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    r"""The chain rule through one step, from :math:`(\bar\theta', \bar p')` back to its inputs.
+
+    With :math:`\bar v = \bar p' + \bar\theta'`, the gradient reaching :math:`p'`:
+
+    .. math::
+
+        \bar\theta = \bar\theta' - \alpha \nabla^2 J(\theta)\,\bar v,\quad
+        \bar p = \beta \bar v,\quad
+        \bar\alpha = -\nabla J(\theta)^\top \bar v,\quad
+        \bar\beta = p^\top \bar v
+
+    (page equation ``momentum-inverse-adjoint``); the Hessian-vector product is one backward pass
+    through ``grad_J``.
+
+    Args:
+        theta, p: the state :math:`(\theta, p)` *before* the step.
+        grad_theta, grad_p: :math:`\bar\theta' = \partial L/\partial\theta'` and
+            :math:`\bar p' = \partial L/\partial p'`, gradients with respect to the step's output.
+        grad_J, alpha, beta: as in :func:`momentum_step` (floats here).
+
+    Returns:
+        :math:`(\bar\theta, \bar p, \bar\alpha, \bar\beta)`, the last two 0-d tensors.
+    """
+    theta = theta.detach().requires_grad_()
+    with torch.enable_grad():
+        g = grad_J(theta)
+    v = grad_p + grad_theta
+    # The Hessian is symmetric, so the vector-Jacobian product of grad J is H v.
+    (hv,) = torch.autograd.grad(g, theta, grad_outputs=v)
+    return grad_theta - alpha * hv, beta * v, -(g.detach() * v).sum(), (p * v).sum()
+
+
 class Hypergradient(NamedTuple):
     """The initial state recovered by inversion and the gradients of the loss with respect to it."""
 
@@ -228,19 +270,11 @@ def reversible_hypergradient(
     r"""Backpropagate through :math:`K` momentum steps from the final state alone.
 
     Walking back from :math:`k = K-1` to :math:`0`, it recovers :math:`s^{(k)}` from
-    :math:`s^{(k+1)}` with :func:`momentum_step_inverse` and applies the chain rule to one step;
-    :math:`\bar v = \bar p^{(k+1)} + \bar\theta^{(k+1)}` is the gradient reaching
-    :math:`p^{(k+1)}`:
-
-    .. math::
-
-        \bar\theta^{(k)} = \bar\theta^{(k+1)} - \alpha \nabla^2 J(\theta^{(k)})\,\bar v,\quad
-        \bar p^{(k)} = \beta \bar v,\quad
-        \bar\alpha \mathrel{-}= \nabla J(\theta^{(k)})^\top \bar v,\quad
-        \bar\beta \mathrel{+}= p^{(k)\top} \bar v
-
-    (page equation ``momentum-inverse-adjoint``). Memory is :math:`O(D)` whatever :math:`K`; the
-    price is that inversion amplifies rounding error by about :math:`1/\beta` per step.
+    :math:`s^{(k+1)}` with :func:`momentum_step_inverse`, applies :func:`momentum_step_vjp` at
+    :math:`s^{(k)}`, and sums the contributions of the steps to :math:`\bar\alpha` and
+    :math:`\bar\beta` (page equation ``momentum-inverse-adjoint``). Memory is :math:`O(D)`
+    whatever :math:`K`; the price is that inversion amplifies rounding error by about
+    :math:`1/\beta` per step.
 
     Args:
         theta, p: the final state :math:`s^{(K)}`.
@@ -262,16 +296,9 @@ def reversible_hypergradient(
     grad_alpha = torch.zeros((), dtype=theta.dtype, device=theta.device)
     grad_beta = torch.zeros_like(grad_alpha)
     for _ in range(steps):
-        # Invert: theta first, then the gradient at the recovered theta gives p.
-        theta = (theta - p).requires_grad_()
-        with torch.enable_grad():
-            g = grad_J(theta)
-        p = (p + alpha * g.detach()) / beta
-        v = grad_p + grad_theta
-        # The Hessian is symmetric, so the vector-Jacobian product of grad J is H v.
-        (hv,) = torch.autograd.grad(g, theta, grad_outputs=v)
-        theta = theta.detach()
-        grad_alpha = grad_alpha - (g.detach() * v).sum()
-        grad_beta = grad_beta + (p * v).sum()
-        grad_theta, grad_p = grad_theta - alpha * hv, beta * v
+        theta, p = _inverse(theta, p, grad_J=grad_J, alpha=alpha, beta=beta)
+        grad_theta, grad_p, d_alpha, d_beta = momentum_step_vjp(
+            theta, p, grad_theta, grad_p, grad_J=grad_J, alpha=alpha, beta=beta
+        )
+        grad_alpha, grad_beta = grad_alpha + d_alpha, grad_beta + d_beta
     return Hypergradient(theta, p, grad_theta, grad_p, grad_alpha, grad_beta)
