@@ -30,8 +30,8 @@ from torch.func import functional_call, stack_module_state, vmap
 from derived import _validate
 from derived.rng import default_rng_from
 
-#: The initialisations compared: PyTorch's ``nn.Linear`` default, Glorot (Xavier) uniform and
-#: He (Kaiming) normal for ReLU, both of the latter with zero biases.
+#: The initialisations compared, by name. PyTorch's ``nn.Linear`` default, Glorot (Xavier)
+#: uniform and He (Kaiming) normal for ReLU, both of the latter with zero biases.
 INITS = ("default", "glorot", "he")
 
 
