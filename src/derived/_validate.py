@@ -35,3 +35,12 @@ def float_tensor(name: str, x: object) -> torch.Tensor:
     if not torch.isfinite(x).all():
         raise ValueError(f"{name} must be finite, got NaN or inf")
     return x
+
+
+def non_negative_int(name: str, value: object) -> int:
+    """Return ``value`` if it is an ``int`` >= 0; otherwise raise, naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if value < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {value}")
+    return value
