@@ -60,3 +60,12 @@ def has_shape(name: str, x: torch.Tensor, shape: tuple[int, ...]) -> torch.Tenso
     if tuple(x.shape) != tuple(shape):
         raise ValueError(f"{name} must have shape {tuple(shape)}, got {tuple(x.shape)}")
     return x
+
+
+def non_negative_int(name: str, value: object) -> int:
+    """Return ``value`` if it is an ``int`` >= 0; otherwise raise, naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if value < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {value}")
+    return value
