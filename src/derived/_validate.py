@@ -35,3 +35,14 @@ def float_tensor(name: str, x: object) -> torch.Tensor:
     if not torch.isfinite(x).all():
         raise ValueError(f"{name} must be finite, got NaN or inf")
     return x
+
+
+def positive_int_list(name: str, values: object) -> list[int]:
+    """Return ``values`` if it is a non-empty list of positive ints; raise naming ``name``."""
+    if not isinstance(values, list | tuple):
+        raise TypeError(f"{name} must be a list of ints, got {type(values).__name__}")
+    if len(values) == 0:
+        raise ValueError(f"{name} must not be empty")
+    for value in values:
+        positive_int(name, value)
+    return list(values)
