@@ -27,7 +27,7 @@ def inputs(n, D, height, width, seed=1):
 def test_raster_loop_solves_the_recurrence():
     net = model()
     x = inputs(2, 2, 4, 5)
-    h, steps = raster(x, *net.layers()[0])
+    h, steps, _ = raster(x, *net.layers()[0])
     # The defining identity h = tanh(a(x, h)), with a written independently of the loop.
     torch.testing.assert_close(h, torch.tanh(preactivation(x, h, *net.layers()[0])))
     assert steps == 4 * 5
@@ -55,10 +55,20 @@ def test_raster_loop_matches_a_torch_rnn_cell_on_a_single_row():
 def test_wavefront_equals_raster_in_height_plus_width_minus_one_steps(height, width, n):
     net = model()
     x = inputs(n, 2, height, width)
-    h_raster, _ = raster(x, *net.layers()[0])
-    h_wave, steps = wavefront(x, *net.layers()[0])
+    h_raster = raster(x, *net.layers()[0]).h
+    h_wave, steps, schedule = wavefront(x, *net.layers()[0])
     torch.testing.assert_close(h_wave, h_raster, rtol=1e-12, atol=1e-12)
     assert steps == height + width - 1
+    # Each cell as early as its longest chain of dependencies allows: i + j.
+    i, j = torch.meshgrid(torch.arange(height), torch.arange(width), indexing="ij")
+    assert torch.equal(schedule, i + j)
+
+
+def respects_dependencies(schedule):
+    """A cell is computed strictly after its north and west neighbours."""
+    return bool(
+        (schedule[1:, :] > schedule[:-1, :]).all() and (schedule[:, 1:] > schedule[:, :-1]).all()
+    )
 
 
 @settings(max_examples=15)
@@ -74,7 +84,13 @@ def test_pipeline_equals_layer_by_layer_raster_in_h_plus_w_plus_d_minus_two_step
         result = net.evaluate(x, method=method)
         torch.testing.assert_close(result.h, reference.h, rtol=1e-12, atol=1e-12)
         assert result.steps == steps == net.sequential_steps(height, width, method=method)
+        assert respects_dependencies(result.schedule)
+        assert result.schedule.max() == result.steps - 1
     assert reference.steps == d * height * width
+    assert respects_dependencies(reference.schedule)
+    # The raster loop of the last layer visits its cells in reading order, one per step.
+    order = torch.arange(height * width).reshape(height, width)
+    assert torch.equal(reference.schedule, order + (d - 1) * height * width)
 
 
 def test_pipeline_without_overlap_is_layer_by_layer():

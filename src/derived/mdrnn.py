@@ -26,10 +26,12 @@ METHODS = ("raster", "wavefront", "pipelined")
 
 
 class Evaluation(NamedTuple):
-    """Hidden states :math:`(N, k, H, W)` and the number of sequential steps that made them."""
+    """Hidden states :math:`(N, k, H, W)`, the sequential steps that made them, and the step
+    (from 0) at which each cell of the last layer was computed, :math:`(H, W)`."""
 
     h: torch.Tensor
     steps: int
+    schedule: torch.Tensor
 
 
 def _check(x: torch.Tensor, W_in: torch.Tensor, W_W: torch.Tensor, W_N: torch.Tensor) -> None:
@@ -70,6 +72,7 @@ def raster(x: torch.Tensor, W_in, W_W, W_N) -> Evaluation:
     n, _, height, width = x.shape
     zero = x.new_zeros(n, W_W.shape[0])
     cells: list[list[torch.Tensor]] = []
+    schedule = torch.empty(height, width, dtype=torch.long)
     steps = 0
     for i in range(height):
         row: list[torch.Tensor] = []
@@ -77,10 +80,11 @@ def raster(x: torch.Tensor, W_in, W_W, W_N) -> Evaluation:
             west = row[j - 1] if j > 0 else zero
             north = cells[i - 1][j] if i > 0 else zero
             row.append(torch.tanh(x[:, :, i, j] @ W_in.T + west @ W_W.T + north @ W_N.T))
+            schedule[i, j] = steps
             steps += 1
         cells.append(row)
     h = torch.stack([torch.stack(row, dim=-1) for row in cells], dim=-2)
-    return Evaluation(h, steps)
+    return Evaluation(h, steps, schedule)
 
 
 def _skew_index(height: int, width: int, device: torch.device) -> torch.Tensor:
@@ -138,6 +142,7 @@ def pipelined(x: torch.Tensor, layers: list[Weights], *, pipeline: bool = True) 
     # The input products W_in x of the first layer, for all cells at once.
     u0 = _skew(torch.einsum("kd,ndhw->nkhw", layers[0][0], x), index, columns)
     done: list[list[torch.Tensor]] = [[] for _ in layers]
+    when = torch.empty(columns, dtype=torch.long)  # the step of each diagonal, last layer
     d = len(layers)
     lag = 1 if pipeline else columns  # how many steps after layer l-1 layer l starts
     steps = 0
@@ -151,9 +156,11 @@ def pipelined(x: torch.Tensor, layers: list[Weights], *, pipeline: bool = True) 
             new[ell] = _skewed_layer(below, W_W, W_N, valid, s, done[ell][s - 1] if s else None)
         for ell, column in new.items():
             done[ell].append(column)
+        if len(layers) - 1 in new:
+            when[len(done[-1]) - 1] = steps
         steps += 1
     h = _unskew(torch.stack(done[-1], dim=-1), index)
-    return Evaluation(h, steps)
+    return Evaluation(h, steps, when[index.cpu()])
 
 
 def wavefront(x: torch.Tensor, W_in, W_W, W_N) -> Evaluation:
@@ -213,9 +220,9 @@ class MDRNN(nn.Module):
         step = raster if method == "raster" else wavefront
         steps = 0
         for weights in self.layers():
-            x, n = step(x, *weights)
+            x, n, schedule = step(x, *weights)
             steps += n
-        return Evaluation(x, steps)
+        return Evaluation(x, steps, schedule + (steps - n))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.evaluate(x).h
