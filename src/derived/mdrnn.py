@@ -87,34 +87,45 @@ def raster(x: torch.Tensor, W_in, W_W, W_N) -> Evaluation:
     return Evaluation(h, steps, schedule)
 
 
-def _skew_index(height: int, width: int, device: torch.device) -> torch.Tensor:
+def _skew_index(height: int, width: int) -> torch.Tensor:
     """``index[i, j] = i + j``: cell (i, j) sits in column i + j of the skewed layout."""
-    i = torch.arange(height, device=device)[:, None]
-    j = torch.arange(width, device=device)[None, :]
-    return i + j
+    return torch.arange(height)[:, None] + torch.arange(width)[None, :]
 
 
-def _skewed_layer(u: torch.Tensor, W_W, W_N, valid: torch.Tensor, s: int, prev) -> torch.Tensor:
-    """Diagonal ``s`` of one layer from diagonal ``s - 1``: one batched product for all cells."""
-    if prev is None:
-        return torch.tanh(u) * valid[:, s]
-    # In skewed coordinates (i, s = i + j) the west neighbour is (i, s-1) and the north one
-    # (i-1, s-1): both live in the previous column, the north one shifted down a row.
-    north = torch.nn.functional.pad(prev, (1, 0))[..., :-1]
-    both = torch.cat([prev, north], dim=1)
-    a = u + torch.einsum("kc,nch->nkh", torch.cat([W_W, W_N], dim=1), both)
-    return torch.tanh(a) * valid[:, s]  # cells off the grid stay zero, like the padding
+def _diagonal(u: torch.Tensor, W_WN_T: torch.Tensor, prev, rows: tuple[int, int, int]):
+    r"""Diagonal :math:`s` of one layer from diagonal :math:`s-1`: one batched product.
+
+    A skewed column is :math:`(N, H, k)`, one row vector per cell. Only its rows ``lo:hi`` are
+    cells of the grid; only they are computed (``u`` holds just those rows), and the others
+    stay zero, like the padding. ``W_WN_T`` is :math:`[W_W\; W_N]^\top`; ``rows`` is
+    ``(lo, hi, height)``.
+    """
+    lo, hi, height = rows
+    if prev is not None:
+        # In skewed coordinates (i, s = i + j) the west neighbour is (i, s-1) and the north one
+        # (i-1, s-1): both in the previous column, the north one shifted down a row.
+        west = prev[:, lo:hi]
+        north = torch.nn.functional.pad(prev, (0, 0, 1, 0))[:, lo:hi]
+        u = u + torch.cat([west, north], dim=-1) @ W_WN_T
+    return torch.nn.functional.pad(torch.tanh(u), (0, 0, lo, height - hi))
 
 
-def _skew(u: torch.Tensor, index: torch.Tensor, columns: int) -> torch.Tensor:
-    n, k, height, _ = u.shape
-    out = u.new_zeros(n, k, height, columns)
-    return out.scatter(-1, index.expand(n, k, -1, -1), u)
+def _skew(u: torch.Tensor) -> torch.Tensor:
+    """``(N, H, W, k)`` to the skewed ``(N, H, H + W - 1, k)``: cell (i, j) to column i + j.
+
+    Pad each row to length :math:`W + H` and reread the flat array with rows of length
+    :math:`W + H - 1`: flat index :math:`i(W+H) + j = i(W+H-1) + (i+j)`.
+    """
+    n, height, width, k = u.shape
+    flat = torch.nn.functional.pad(u, (0, 0, 0, height)).reshape(n, -1, k)
+    return flat[:, : height * (width + height - 1)].reshape(n, height, -1, k)
 
 
-def _unskew(h: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
-    n, k = h.shape[:2]
-    return h.gather(-1, index.expand(n, k, -1, -1))
+def _unskew(h: torch.Tensor, width: int) -> torch.Tensor:
+    """The skewed ``(N, H, S, k)``, :math:`S = H + W - 1`, back to ``(N, k, H, W)``."""
+    n, height, columns, k = h.shape
+    flat = torch.nn.functional.pad(h.reshape(n, -1, k), (0, 0, 0, height))
+    return flat.reshape(n, height, columns + 1, k)[:, :, :width].permute(0, 3, 1, 2)
 
 
 def pipelined(x: torch.Tensor, layers: list[Weights], *, pipeline: bool = True) -> Evaluation:
@@ -135,12 +146,9 @@ def pipelined(x: torch.Tensor, layers: list[Weights], *, pipeline: bool = True) 
     _check(x, *layers[0])
     _, _, height, width = x.shape
     columns = height + width - 1
-    index = _skew_index(height, width, x.device)
-    rows = torch.arange(height, device=x.device)[:, None]
-    j_of = torch.arange(columns, device=x.device)[None, :] - rows  # j = s - i
-    valid = ((j_of >= 0) & (j_of < width)).to(x.dtype)
     # The input products W_in x of the first layer, for all cells at once.
-    u0 = _skew(torch.einsum("kd,ndhw->nkhw", layers[0][0], x), index, columns)
+    u0 = _skew(torch.einsum("kd,ndhw->nhwk", layers[0][0], x))
+    mixes = [torch.cat([W_W, W_N], dim=1).T for _, W_W, W_N in layers]
     done: list[list[torch.Tensor]] = [[] for _ in layers]
     when = torch.empty(columns, dtype=torch.long)  # the step of each diagonal, last layer
     d = len(layers)
@@ -148,19 +156,22 @@ def pipelined(x: torch.Tensor, layers: list[Weights], *, pipeline: bool = True) 
     steps = 0
     for t in range(columns + lag * (d - 1)):
         new = {}
-        for ell, (W_in, W_W, W_N) in enumerate(layers):
+        for ell, (W_in, _, _) in enumerate(layers):
             s = t - lag * ell
             if not 0 <= s < columns:
                 continue
-            below = u0[..., s] if ell == 0 else W_in @ done[ell - 1][s]
-            new[ell] = _skewed_layer(below, W_W, W_N, valid, s, done[ell][s - 1] if s else None)
+            # Cell (i, s - i) is on the grid for max(0, s - W + 1) <= i <= min(H - 1, s).
+            lo, hi = max(0, s - width + 1), min(height, s + 1)
+            below = u0[:, lo:hi, s] if ell == 0 else done[ell - 1][s][:, lo:hi] @ W_in.T
+            prev = done[ell][s - 1] if s else None
+            new[ell] = _diagonal(below, mixes[ell], prev, (lo, hi, height))
         for ell, column in new.items():
             done[ell].append(column)
         if len(layers) - 1 in new:
             when[len(done[-1]) - 1] = steps
         steps += 1
-    h = _unskew(torch.stack(done[-1], dim=-1), index)
-    return Evaluation(h, steps, when[index.cpu()])
+    h = _unskew(torch.stack(done[-1], dim=2), width)
+    return Evaluation(h, steps, when[_skew_index(height, width)])
 
 
 def wavefront(x: torch.Tensor, W_in, W_W, W_N) -> Evaluation:
