@@ -1,7 +1,9 @@
 """Time one MDRNN layer: the raster loop, the anti-diagonal wavefront and the compute floor.
 
 Run it as ``.venv/bin/python benchmarks/bench_mdrnn.py``; it prints a markdown table. This is a
-measurement, not a test: timings depend on the machine and on whatever else it is running.
+measurement, not a test: timings depend on the machine and on whatever else it is running. On a
+machine shared with other jobs, ``--threads 1`` avoids the thread oversubscription that otherwise
+dominates these many small operations.
 
 - raster loop: ``derived.mdrnn.raster``, one cell per step, :math:`G^2` steps;
 - wavefront: ``derived.mdrnn.wavefront``, one skewed anti-diagonal per step, :math:`2G - 1` steps;
