@@ -5,7 +5,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from derived._validate import float_tensor, one_of, positive_int
+from derived._validate import float_tensor, one_of, positive_int, positive_int_list
 
 
 @given(st.integers(min_value=1))
@@ -61,3 +61,15 @@ def test_has_shape_accepts_the_shape_and_refusals_name_the_argument():
     assert has_shape("x", x, (2, 3)) is x
     with pytest.raises(ValueError, match=r"^W_h must have shape \(3, 3\), got \(2, 3\)"):
         has_shape("W_h", x, (3, 3))
+
+
+def test_positive_int_list_accepts_positive_ints_and_names_the_argument_otherwise():
+    assert positive_int_list("dilations", (1, 2, 4)) == [1, 2, 4]
+    with pytest.raises(TypeError, match=r"^dilations must be a list of ints"):
+        positive_int_list("dilations", 3)
+    with pytest.raises(ValueError, match=r"^dilations must not be empty"):
+        positive_int_list("dilations", [])
+    with pytest.raises(ValueError, match=r"^dilations must be a positive integer, got 0"):
+        positive_int_list("dilations", [1, 0])
+    with pytest.raises(TypeError, match=r"^dilations must be an int"):
+        positive_int_list("dilations", [1, 2.0])

@@ -69,3 +69,14 @@ def non_negative_int(name: str, value: object) -> int:
     if value < 0:
         raise ValueError(f"{name} must be a non-negative integer, got {value}")
     return value
+
+
+def positive_int_list(name: str, values: object) -> list[int]:
+    """Return ``values`` if it is a non-empty list of positive ints; raise naming ``name``."""
+    if not isinstance(values, list | tuple):
+        raise TypeError(f"{name} must be a list of ints, got {type(values).__name__}")
+    if len(values) == 0:
+        raise ValueError(f"{name} must not be empty")
+    for value in values:
+        positive_int(name, value)
+    return list(values)

@@ -1,0 +1,162 @@
+"""The MDRNN: raster loop, wavefront and pipeline agree; counts against torch and autograd."""
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from derived.mdrnn import (
+    MDRNN,
+    pipelined,
+    preactivation,
+    raster,
+    wavefront,
+    weight_count,
+)
+
+
+def model(D=2, k=3, d=1, seed=0):
+    return MDRNN(D, k, d, generator=torch.Generator().manual_seed(seed))
+
+
+def inputs(n, D, height, width, seed=1):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(n, D, height, width, generator=g, dtype=torch.float64)
+
+
+def test_raster_loop_solves_the_recurrence():
+    net = model()
+    x = inputs(2, 2, 4, 5)
+    h, steps, _ = raster(x, *net.layers()[0])
+    # The defining identity h = tanh(a(x, h)), with a written independently of the loop.
+    torch.testing.assert_close(h, torch.tanh(preactivation(x, h, *net.layers()[0])))
+    assert steps == 4 * 5
+
+
+def test_raster_loop_matches_a_torch_rnn_cell_on_a_single_row():
+    # With one row there is no north neighbour: the layer is a plain tanh RNN along the row.
+    net = model(D=2, k=3)
+    W_in, W_W, _ = net.layers()[0]
+    cell = torch.nn.RNNCell(2, 3, bias=False, dtype=torch.float64)
+    with torch.no_grad():
+        cell.weight_ih.copy_(W_in)
+        cell.weight_hh.copy_(W_W)
+    x = inputs(2, 2, 1, 6)
+    h = torch.zeros(2, 3, dtype=torch.float64)
+    expected = []
+    for j in range(6):
+        h = cell(x[:, :, 0, j], h)
+        expected.append(h)
+    torch.testing.assert_close(raster(x, *net.layers()[0]).h[:, :, 0], torch.stack(expected, -1))
+
+
+@settings(max_examples=20)
+@given(height=st.integers(1, 7), width=st.integers(1, 7), n=st.integers(1, 3))
+def test_wavefront_equals_raster_in_height_plus_width_minus_one_steps(height, width, n):
+    net = model()
+    x = inputs(n, 2, height, width)
+    h_raster = raster(x, *net.layers()[0]).h
+    h_wave, steps, schedule = wavefront(x, *net.layers()[0])
+    torch.testing.assert_close(h_wave, h_raster, rtol=1e-12, atol=1e-12)
+    assert steps == height + width - 1
+    # Each cell as early as its longest chain of dependencies allows: i + j.
+    i, j = torch.meshgrid(torch.arange(height), torch.arange(width), indexing="ij")
+    assert torch.equal(schedule, i + j)
+
+
+def respects_dependencies(schedule):
+    """A cell is computed strictly after its north and west neighbours."""
+    return bool(
+        (schedule[1:, :] > schedule[:-1, :]).all() and (schedule[:, 1:] > schedule[:, :-1]).all()
+    )
+
+
+@settings(max_examples=15)
+@given(height=st.integers(1, 6), width=st.integers(1, 6), d=st.integers(1, 4))
+def test_pipeline_equals_layer_by_layer_raster_in_h_plus_w_plus_d_minus_two_steps(height, width, d):
+    net = model(d=d)
+    x = inputs(2, 2, height, width)
+    reference = net.evaluate(x, method="raster")
+    for method, steps in [
+        ("pipelined", height + width + d - 2),
+        ("wavefront", d * (height + width - 1)),
+    ]:
+        result = net.evaluate(x, method=method)
+        torch.testing.assert_close(result.h, reference.h, rtol=1e-12, atol=1e-12)
+        assert result.steps == steps == net.sequential_steps(height, width, method=method)
+        assert respects_dependencies(result.schedule)
+        assert result.schedule.max() == result.steps - 1
+    assert reference.steps == d * height * width
+    assert respects_dependencies(reference.schedule)
+    # The raster loop of the last layer visits its cells in reading order, one per step.
+    order = torch.arange(height * width).reshape(height, width)
+    assert torch.equal(reference.schedule, order + (d - 1) * height * width)
+
+
+def test_pipeline_without_overlap_is_layer_by_layer():
+    net = model(d=3)
+    x = inputs(1, 2, 3, 4)
+    result = pipelined(x, net.layers(), pipeline=False)
+    torch.testing.assert_close(result.h, net.evaluate(x, method="raster").h)
+    assert result.steps == 3 * (3 + 4 - 1)
+
+
+@pytest.mark.parametrize(("D", "k", "d"), [(1, 1, 1), (3, 5, 1), (2, 4, 3)])
+def test_weight_count_is_the_modules_parameter_count(D, k, d):
+    net = model(D=D, k=k, d=d)
+    expected = weight_count(D, k) + (d - 1) * weight_count(k, k)
+    assert sum(p.numel() for p in net.parameters()) == expected
+
+
+@pytest.mark.parametrize(("height", "width"), [(1, 1), (2, 3), (4, 4)])
+def test_connections_are_the_nonzero_entries_of_the_cell_jacobian(height, width):
+    # Connections are the direct links: nonzero entries of da/d(x, h), one application of
+    # the cell. Each is also one multiply-add, so this is the arithmetic as well.
+    net = model(D=2, k=3)
+    weights = net.layers()[0]
+    x = inputs(1, 2, height, width)
+    h = torch.zeros(1, 3, height, width, dtype=torch.float64)
+    jx, jh = torch.func.jacrev(lambda a, b: preactivation(a, b, *weights), argnums=(0, 1))(x, h)
+    direct = int((jx != 0).sum() + (jh != 0).sum())
+    assert net.connections(height, width) == direct
+    D, k = 2, 3
+    assert direct == height * width * D * k + (2 * height * width - height - width) * k**2
+
+
+def test_dependency_map_is_the_whole_north_west_quadrant():
+    net = model(d=2)
+    x = inputs(1, 2, 6, 7).requires_grad_()
+    i, j = 3, 4
+    net(x)[0, :, i, j].sum().backward()
+    seen = x.grad[0].abs().sum(0) != 0
+    rows = torch.arange(6)[:, None]
+    cols = torch.arange(7)[None, :]
+    assert torch.equal(seen, (rows <= i) & (cols <= j))
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "name"),
+    [
+        (lambda: raster(torch.zeros(2, 3, 4), *model().layers()[0]), ValueError, "x"),
+        (lambda: raster(torch.zeros(1, 5, 3, 3), *model().layers()[0]), ValueError, "W_in"),
+        (
+            lambda: wavefront(torch.zeros(1, 2, 3, 3), *model().layers()[0][:2], torch.zeros(2, 2)),
+            ValueError,
+            "W_N",
+        ),
+        (
+            lambda: raster(torch.zeros(1, 2, 3, 3, dtype=torch.int64), *model().layers()[0]),
+            TypeError,
+            "x",
+        ),
+        (lambda: pipelined(torch.zeros(1, 2, 3, 3), []), ValueError, "layers"),
+        (lambda: weight_count(0, 3), ValueError, "input_size"),
+        (lambda: model(k=0), ValueError, "hidden_size"),
+        (lambda: model().evaluate(torch.zeros(1, 2, 3, 3), method="scan"), ValueError, "method"),
+        (lambda: model().connections(3, 0), ValueError, "width"),
+        (lambda: model().sequential_steps(0, 3), ValueError, "height"),
+    ],
+)
+def test_bad_input_is_refused_naming_the_argument(call, error, name):
+    with pytest.raises(error, match=rf"^{name} "):
+        call()
