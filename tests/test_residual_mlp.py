@@ -11,6 +11,7 @@ from derived.residual_mlp import (
     ACTIVATIONS,
     forward,
     hidden_jacobian,
+    hidden_stack,
     init_parameters,
     layer_jacobian,
     output_gradients,
@@ -122,6 +123,10 @@ def test_hidden_jacobian_matches_autograd(activation, residual, seed, L):
 
     closed_form = hidden_jacobian(x, A, b, activation=activation, residual=residual)
     torch.testing.assert_close(closed_form, jacrev(stack)(y_1), rtol=1e-10, atol=1e-12)
+    y = forward(x, A, b, activation=activation, residual=residual)
+    torch.testing.assert_close(
+        hidden_stack(y_1, A, b, activation=activation, residual=residual), y[-2], rtol=0, atol=0
+    )
 
 
 @pytest.mark.parametrize("residual", [True, False])

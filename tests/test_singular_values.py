@@ -58,6 +58,18 @@ def test_with_singular_values_has_those_singular_values(symmetric, seed, n):
         torch.testing.assert_close(M, M.T, rtol=0, atol=1e-13)
 
 
+@pytest.mark.parametrize("symmetric", [False, True])
+def test_with_singular_values_draws_a_batch_of_different_matrices(symmetric):
+    generator = torch.Generator().manual_seed(0)
+    s = torch.rand(5, 3, 4, dtype=torch.float64, generator=generator)
+    M = with_singular_values(s, generator=generator, symmetric=symmetric)
+    assert M.shape == (5, 3, 4, 4)
+    torch.testing.assert_close(torch.linalg.svdvals(M), s.sort(descending=True).values)
+    assert not torch.allclose(M[0, 0], M[1, 0])
+    if symmetric:
+        torch.testing.assert_close(M, M.mT, rtol=0, atol=1e-13)
+
+
 @given(seed=seeds, n=sizes, scale=st.floats(min_value=0.01, max_value=10))
 def test_weyl_lower_bound_holds_for_every_singular_value(seed, n, scale):
     A, B = random_matrix(seed, n), random_matrix(seed + 1, n, scale)
@@ -93,7 +105,7 @@ def test_product_bounds_are_exact_for_commuting_diagonals():
         (lambda: sigma_min(torch.ones(2, 2, dtype=torch.int64)), TypeError, "A"),
         (lambda: scale_to_sigma_max(torch.eye(2), 0.0), ValueError, "sigma"),
         (lambda: scale_to_sigma_max(torch.zeros(2, 2), 1.0), ValueError, "A"),
-        (lambda: with_singular_values(torch.ones(2, 2), generator=GENERATOR), ValueError, "s"),
+        (lambda: with_singular_values(torch.tensor(1.0), generator=GENERATOR), ValueError, "s"),
         (lambda: with_singular_values(-torch.ones(2), generator=GENERATOR), ValueError, "s"),
         (lambda: weyl_lower_bound(torch.eye(2), torch.eye(3)), ValueError, "B"),
         (lambda: product_bounds([]), ValueError, "matrices"),

@@ -110,6 +110,31 @@ def forward(
     return y
 
 
+def hidden_stack(
+    y_1: torch.Tensor,
+    A: Sequence[torch.Tensor],
+    b: Sequence[torch.Tensor],
+    *,
+    activation: str = "tanh",
+    residual: bool = True,
+) -> torch.Tensor:
+    r"""The map :math:`y_1 \mapsto y_{L-1}` of the hidden layers :math:`\ell = 2, \dots, L - 1`.
+
+    ``A`` and ``b`` are the whole network's parameters; the first and last layers are not used.
+
+    Shape:
+        ``y_1``: :math:`(m)`; output: :math:`(m)`.
+    """
+    _validate.float_tensor("y_1", y_1)
+    _check(A, b, activation)
+    sigma = ACTIVATIONS[activation][0]
+    y = y_1
+    for A_l, b_l in zip(A[1:-1], b[1:-1], strict=True):
+        branch = sigma(A_l @ y + b_l)
+        y = branch + y if residual else branch
+    return y
+
+
 def layer_jacobian(
     y_prev: torch.Tensor,
     A_l: torch.Tensor,

@@ -82,30 +82,30 @@ def with_singular_values(
     signs :math:`\varepsilon_i = \pm 1`: symmetric, with eigenvalues :math:`\pm s_i`.
 
     Args:
-        s: the singular values :math:`s_i \ge 0`.
+        s: the singular values :math:`s_i \ge 0`; a batch of vectors gives a batch of matrices.
         generator: the source of randomness.
-        symmetric: return a symmetric matrix.
+        symmetric: return symmetric matrices.
 
     Shape:
-        ``s``: :math:`(n)`; output: :math:`(n, n)`, on the device and dtype of ``s``.
+        ``s``: :math:`(*, n)`; output: :math:`(*, n, n)`, on the device and dtype of ``s``.
     """
     _validate.float_tensor("s", s)
-    if s.dim() != 1:
-        raise ValueError(f"s must be a vector, got shape {tuple(s.shape)}")
+    if s.dim() < 1:
+        raise ValueError(f"s must have at least 1 dimension, got shape {tuple(s.shape)}")
     if (s < 0).any():
         raise ValueError(f"s must be non-negative, got {s.min().item()}")
-    n = s.shape[0]
+    n = s.shape[-1]
 
     def orthogonal() -> torch.Tensor:
-        G = torch.randn(n, n, dtype=s.dtype, generator=generator)
+        G = torch.randn(*s.shape, n, dtype=s.dtype, generator=generator)
         Q, R = torch.linalg.qr(G)
-        return (Q * torch.sign(torch.diagonal(R))).to(s.device)
+        return (Q * torch.sign(torch.diagonal(R, dim1=-2, dim2=-1))[..., None, :]).to(s.device)
 
     U = orthogonal()
     if symmetric:
-        signs = torch.randint(0, 2, (n,), generator=generator).to(s) * 2 - 1
-        return U @ torch.diag(signs * s) @ U.T
-    return U @ torch.diag(s) @ orthogonal().T
+        signs = torch.randint(0, 2, s.shape, generator=generator).to(s) * 2 - 1
+        return U @ torch.diag_embed(signs * s) @ U.mT
+    return U @ torch.diag_embed(s) @ orthogonal().mT
 
 
 def weyl_lower_bound(A: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
