@@ -19,7 +19,7 @@ import torch
 from derived import _validate
 from derived.reversible import Gradient, Hypergradient, momentum_step_vjp
 
-#: :math:`b`: the momentum is a multiple of :math:`2^{-b}`.
+#: The number of bits :math:`b` of the momentum, a multiple of :math:`2^{-b}`.
 BETA_BITS = 16
 
 

@@ -22,8 +22,9 @@ from torch import nn
 
 from derived import _validate
 
-#: The dilation schedules of the page: ``"linear"`` is :math:`r_l = l` (the course handout),
-#: ``"doubling"`` is :math:`r_l = 2^{l-1}` (the WaveNet paper), ``"none"`` is :math:`r_l = 1`.
+#: The dilation schedules of the page, by name. ``"linear"`` is :math:`r_l = l` (the course
+#: handout), ``"doubling"`` is :math:`r_l = 2^{l-1}` (the WaveNet paper), ``"none"`` is
+#: :math:`r_l = 1`.
 SCHEDULES = ("linear", "doubling", "none")
 
 
