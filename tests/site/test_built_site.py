@@ -39,3 +39,11 @@ def test_download_is_the_executed_notebook(html, source):
     assert all(cell.execution_count for cell in code), "every cell was run"
     assert any(cell.outputs for cell in code), "the outputs are in the download"
     assert set(notebook.metadata.kernelspec) == {"name", "display_name", "language"}
+
+
+@pytest.mark.parametrize("name", ["summary", "sources"])
+def test_generated_pages_link_every_problem(html, name):
+    text = (html / f"{name}.html").read_text(encoding="utf-8")
+    problems = [p for p in NOTEBOOKS if p.name != "index.md"]
+    for source in problems:
+        assert f'href="{source.relative_to(ROOT).with_suffix(".html")}"' in text, source.stem

@@ -1,0 +1,133 @@
+"""Pages generated from the other pages, so nothing is typed twice.
+
+- ``{summary-of-results}``: each problem page's title and its "Takeaway", chapter by chapter.
+- ``{sources}``: each problem page with the course and question it is adapted from (the first
+  paragraph of its exercise, which starts "Adapted from").
+
+Both are filled in when the page is written, from the other pages' resolved doctrees (so glued
+numbers and math appear as on the pages), and are rewritten whenever any page changes.
+"""
+
+from docutils import nodes
+from sphinx.util.docutils import SphinxDirective
+
+CREDIT = "Adapted from "
+
+
+class summary_placeholder(nodes.General, nodes.Element):
+    pass
+
+
+class sources_placeholder(nodes.General, nodes.Element):
+    pass
+
+
+def directive(placeholder):
+    class Placeholder(SphinxDirective):
+        def run(self):
+            self.env.book_tables = getattr(self.env, "book_tables", set()) | {self.env.docname}
+            return [placeholder()]
+
+    return Placeholder
+
+
+def chapters(env, root: str) -> list[tuple[str, list[str]]]:
+    """Chapter index pages in table-of-contents order, each with its problem pages."""
+    order, pending = [], [root]
+    while pending:
+        docname = pending.pop(0)
+        order.append(docname)
+        pending[:0] = env.toctree_includes.get(docname, [])
+    return [
+        (index, [d for d in env.toctree_includes.get(index, []) if d in order])
+        for index in order
+        if index.startswith("chapters/") and index.endswith("/index")
+    ]
+
+
+def plain(content: list[nodes.Node]) -> list[nodes.Node]:
+    """Copies without links (their targets are relative to another page) or duplicate ids."""
+    copies = []
+    for node in content:
+        copy = node.deepcopy()
+        for reference in list(copy.findall(nodes.reference)):
+            reference.replace_self(nodes.inline("", "", *reference.children))
+        for element in copy.findall(nodes.Element):
+            element["ids"] = []
+        copies.append(copy)
+    return copies
+
+
+def takeaway(doctree) -> list[nodes.Node]:
+    for section in doctree.findall(nodes.section):
+        if section[0].astext() == "Takeaway":
+            return plain(section[1:])
+    raise ValueError("no Takeaway section")
+
+
+def credit(doctree) -> nodes.paragraph:
+    for paragraph in doctree.findall(nodes.paragraph):
+        if paragraph.astext().startswith(CREDIT):
+            (copy,) = plain([paragraph])
+            first = copy[0]
+            copy.replace(first, nodes.Text(first.astext().removeprefix(CREDIT)))
+            return copy
+    raise ValueError("no 'Adapted from' credit")
+
+
+def link(app, fromdoc: str, todoc: str) -> nodes.reference:
+    title = app.env.titles[todoc].astext()
+    uri = app.builder.get_relative_uri(fromdoc, todoc)
+    return nodes.reference("", title, internal=True, refuri=uri)
+
+
+def fill(app, doctree, fromdoc: str) -> None:
+    builders = {summary_placeholder: summary_entry, sources_placeholder: sources_entry}
+    for kind, entry in builders.items():
+        for placeholder in list(doctree.findall(kind)):
+            content = []
+            for index, pages in chapters(app.env, app.config.root_doc):
+                section = nodes.section(ids=[nodes.make_id(index)])
+                section += nodes.title("", "", link(app, fromdoc, index))
+                items = nodes.bullet_list()
+                for page in pages:
+                    resolved = app.env.get_and_resolve_doctree(page, app.builder)
+                    items += nodes.list_item("", *entry(app, fromdoc, page, resolved))
+                section += items
+                content.append(section)
+            placeholder.replace_self(content)
+
+
+def summary_entry(app, fromdoc, page, doctree) -> list[nodes.Node]:
+    heading = nodes.paragraph("", "", nodes.strong("", "", link(app, fromdoc, page)))
+    return [heading, *takeaway(doctree)]
+
+
+def sources_entry(app, fromdoc, page, doctree) -> list[nodes.Node]:
+    source = credit(doctree)
+    source.insert(0, link(app, fromdoc, page))
+    source.insert(1, nodes.Text(": "))
+    return [source]
+
+
+def rewrite_with_any_page(app, env, added, changed, removed) -> list[str]:
+    if added | changed | removed:
+        return sorted(getattr(env, "book_tables", set()) - added - changed - removed)
+    return []
+
+
+def load_mathjax(app, pagename, templatename, context, doctree) -> None:
+    """The math arrives as the page is written, after Sphinx decided it had none."""
+    if pagename in getattr(app.env, "book_tables", ()):
+        app.env.get_domain("math").data["has_equations"][pagename] = True
+
+
+def setup(app):
+    app.add_node(summary_placeholder)
+    app.add_node(sources_placeholder)
+    app.add_directive("summary-of-results", directive(summary_placeholder))
+    app.add_directive("sources", directive(sources_placeholder))
+    app.connect("doctree-resolved", fill)
+    app.connect("html-page-context", load_mathjax, priority=100)
+    app.connect("env-get-outdated", rewrite_with_any_page)
+    return {"version": "1", "parallel_read_safe": False, "env_version": 1}
