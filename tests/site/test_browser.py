@@ -100,6 +100,12 @@ def assert_everything_rendered(tab) -> None:
                  .filter(m => !m.querySelector('mjx-container')).map(m => m.textContent)"""
     )
     assert not unrendered, f"math left as TeX: {unrendered[:3]}"
+    too_wide = tab.evaluate(
+        """() => [...document.querySelectorAll('mjx-container[display="true"]')]
+                 .filter(m => m.scrollWidth > m.clientWidth + 1)
+                 .map(m => m.textContent.slice(0, 40))"""
+    )
+    assert not too_wide, f"display equations wider than the text column: {too_wide}"
     prose = tab.evaluate(
         """() => { const main = document.querySelector('main').cloneNode(true);
                    main.querySelectorAll('pre, code, mjx-container').forEach(e => e.remove());
