@@ -24,9 +24,11 @@ test: $(READY)
 	$(BUILD)
 	$(BIN)/python -m pytest tests/site
 
-# Setup, build, rebuild and test times, measured in a scratch copy; the table goes to _build/bench.md.
+# Setup, build, rebuild and test times, measured in a scratch copy (table in _build/bench.md),
+# then one MDRNN layer evaluated three ways.
 bench: $(READY)
 	$(BIN)/python benchmarks/bench_build.py
+	$(BIN)/python benchmarks/bench_mdrnn.py --threads 1
 
 $(READY): requirements.txt pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed")'
