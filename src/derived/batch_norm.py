@@ -4,7 +4,8 @@ For one feature over a mini-batch :math:`x_1, \dots, x_m`,
 
 .. math::
 
-    \mu = \frac1m \sum_i x_i, \quad \sigma^2 = \frac1m \sum_i (x_i - \mu)^2, \quad
+    \mu = \frac1m \sum_i x_i, \quad \sigma^2 = \frac1m \sum_i (x_i - \mu)^2,
+
     s = \sqrt{\sigma^2 + \epsilon}, \quad \hat x_i = \frac{x_i - \mu}{s}, \quad
     y_i = \gamma \hat x_i + \beta,
 

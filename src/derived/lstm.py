@@ -6,7 +6,8 @@ One unit, scalar input :math:`x^{(t)}`, gates in PyTorch's order :math:`(i, f, g
 .. math::
 
     i^{(t)} = \sigma(w_{ix} x^{(t)} + w_{ih} h^{(t-1)}),\quad
-    f^{(t)} = \sigma(w_{fx} x^{(t)} + w_{fh} h^{(t-1)}),\quad
+    f^{(t)} = \sigma(w_{fx} x^{(t)} + w_{fh} h^{(t-1)}),
+
     g^{(t)} = \tanh(w_{gx} x^{(t)} + w_{gh} h^{(t-1)}),\quad
     o^{(t)} = \sigma(w_{ox} x^{(t)} + w_{oh} h^{(t-1)}),
 
@@ -135,7 +136,8 @@ def lstm_backward(
     .. math::
 
         \bar h^{(t)} = \frac{\partial L}{\partial h^{(t)}}\Big|_{\text{direct}}
-            + \sum_{k\in\{i,f,g,o\}} \bar z_k^{(t+1)} w_{kh}, \qquad
+            + \sum_{k\in\{i,f,g,o\}} \bar z_k^{(t+1)} w_{kh},
+
         \bar c^{(t)} = \bar h^{(t)} o^{(t)} (1 - \tanh^2 c^{(t)}) + \bar c^{(t+1)} f^{(t+1)},
 
     with :math:`\bar o = \bar h\tanh c`, :math:`\bar g = \bar c\, i`,

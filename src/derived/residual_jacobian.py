@@ -7,7 +7,8 @@ small ones :math:`\le \sigma_{\text{small}}` and big ones :math:`\ge \sigma_{\te
 
 .. math::
 
-    \sigma_{\max}(I + F) \ge \sigma_{\text{big}} - 1 \quad\text{always (Weyl)}, \qquad
+    \sigma_{\max}(I + F) \ge \sigma_{\text{big}} - 1 \quad\text{always (Weyl)},
+
     \sigma_{\min}(I + F) \ge 1 - \sigma_{\text{small}} \quad\text{only for normal } F
     \text{ (and } \sigma_{\text{big}} \ge 2\text{)}.
 

@@ -4,8 +4,10 @@ With :math:`y_0 = x` the network computes (page ``residual-mlp-backprop``)
 
 .. math::
 
-    y_1 = \sigma(A_1 x + b_1), \qquad
-    y_\ell = \sigma(A_\ell y_{\ell-1} + b_\ell) + y_{\ell-1} \quad (\ell = 2, \dots, L-1), \qquad
+    y_1 = \sigma(A_1 x + b_1),
+
+    y_\ell = \sigma(A_\ell y_{\ell-1} + b_\ell) + y_{\ell-1} \quad (\ell = 2, \dots, L-1),
+
     y_L = A_L y_{L-1} + b_L \in \mathbb{R},
 
 with :math:`x \in \mathbb{R}^n`, :math:`A_1 \in \mathbb{R}^{m\times n}`,

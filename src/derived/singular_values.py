@@ -6,8 +6,10 @@ input-output Jacobian, a product of layer Jacobians, through three facts (page
 
 .. math::
 
-    \sigma_{\max}(AB) \le \sigma_{\max}(A)\,\sigma_{\max}(B), \qquad
-    \sigma_{\min}(AB) \ge \sigma_{\min}(A)\,\sigma_{\min}(B), \qquad
+    \sigma_{\max}(AB) \le \sigma_{\max}(A)\,\sigma_{\max}(B),
+
+    \sigma_{\min}(AB) \ge \sigma_{\min}(A)\,\sigma_{\min}(B),
+
     \sigma_i(A + B) \ge \sigma_i(A) - \sigma_{\max}(B),
 
 the last being Weyl's perturbation inequality, for square matrices. Nothing bounds
