@@ -22,7 +22,7 @@ test: $(READY)
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 	$(BUILD)
-	$(BIN)/python -m pytest tests/site
+	$(BIN)/python -m pytest tests/site --dist load
 
 # Setup, build, rebuild and test times, measured in a scratch copy (table in _build/bench.md),
 # then one MDRNN layer evaluated three ways.
