@@ -78,6 +78,15 @@ def _conv_relu_stack(
     return nn.Sequential(*layers)
 
 
+def _check_sizes(in_channels: int, cardinality: int, bottleneck_width: int) -> None:
+    for name, value in [
+        ("in_channels", in_channels),
+        ("cardinality", cardinality),
+        ("bottleneck_width", bottleneck_width),
+    ]:
+        _validate.positive_int(name, value)
+
+
 class Bottleneck(nn.Module):
     r"""1x1, 3x3, 1x1 conv-ReLU with :math:`C_{in} \to w \to w \to C_{in}` channels, stride 1.
 
@@ -133,12 +142,7 @@ class SplitTransformMerge(nn.Module):
         device: torch.device | str | None = None,
     ) -> None:
         super().__init__()
-        for name, value in [
-            ("in_channels", in_channels),
-            ("cardinality", cardinality),
-            ("bottleneck_width", bottleneck_width),
-        ]:
-            _validate.positive_int(name, value)
+        _check_sizes(in_channels, cardinality, bottleneck_width)
         factory = {"dtype": dtype, "device": device}
         b = bottleneck_width
         self.paths = nn.ModuleList(
@@ -175,12 +179,7 @@ class GroupedSplitTransformMerge(nn.Module):
         device: torch.device | str | None = None,
     ) -> None:
         super().__init__()
-        for name, value in [
-            ("in_channels", in_channels),
-            ("cardinality", cardinality),
-            ("bottleneck_width", bottleneck_width),
-        ]:
-            _validate.positive_int(name, value)
+        _check_sizes(in_channels, cardinality, bottleneck_width)
         self.cardinality = cardinality
         width = cardinality * bottleneck_width
         channels = [in_channels, width, width, cardinality * in_channels]
