@@ -8,7 +8,7 @@ READY := $(VENV)/.ready
 # -n: every cross-reference must resolve; -W: a warning is an error; --keep-going: report them all.
 BOOK_FLAGS := -W -n --keep-going
 
-.PHONY: book test bench lock clean
+.PHONY: book test determinism bench lock clean
 
 BUILD := $(BIN)/jupyter-book build . $(BOOK_FLAGS)
 
@@ -23,6 +23,11 @@ test: $(READY)
 	$(BIN)/python -m pytest
 	$(BUILD)
 	$(BIN)/python -m pytest tests/site --dist load
+
+# Every page executed twice in fresh kernels must glue the same numbers and draw the same
+# figures. It executes every page twice, so CI runs it after `make test` rather than in it.
+determinism: $(READY)
+	$(BIN)/python -m pytest tests/determinism
 
 # Setup, build, rebuild and test times, measured in a scratch copy (table in _build/bench.md),
 # then one MDRNN layer evaluated three ways.

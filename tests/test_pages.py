@@ -1,5 +1,6 @@
 """Every page keeps the book's promises: the skeleton, clean code, captioned figures."""
 
+import ast
 import re
 import subprocess
 import sys
@@ -55,3 +56,34 @@ def test_every_figure_has_a_caption_and_alt_text(page):
             options = cell.metadata.get("mystnb", {})
             assert options.get("figure", {}).get("caption", "").strip(), cell.source[:80]
             assert options.get("image", {}).get("alt", "").strip(), cell.source[:80]
+
+
+RANDOM_DRAWS = {
+    *("rand", "randn", "randint", "randperm", "rand_like", "randn_like", "randint_like"),
+    *("normal", "bernoulli", "multinomial", "poisson"),
+    *("normal_", "uniform_", "bernoulli_", "exponential_", "random_", "cauchy_", "log_normal_"),
+}
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.stem)
+def test_every_random_draw_is_seeded_and_no_clock_is_glued(page):
+    """What a page states must not depend on the global RNG or on the wall clock.
+
+    ``make determinism`` runs every page twice; this catches the usual causes without running.
+    """
+    for cell in jupytext.read(page).cells:
+        if cell.cell_type != "code":
+            continue
+        for node in ast.walk(ast.parse(cell.source)):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+                continue
+            call = ast.unparse(node)[:80]
+            if node.func.attr in RANDOM_DRAWS:  # generator= given, or inside **options
+                assert any(k.arg in ("generator", None) for k in node.keywords), f"unseeded: {call}"
+            if node.func.attr == "manual_seed":
+                owner = node.func.value
+                assert isinstance(owner, ast.Call) and ast.unparse(owner.func).endswith(
+                    "Generator"
+                ), f"seed a torch.Generator, not the global RNG: {call}"
+        assert not ("glue(" in cell.source and "time." in cell.source), "a timing is glued"
+        assert "np.random" not in cell.source and "import random" not in cell.source

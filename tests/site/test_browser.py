@@ -1,8 +1,8 @@
 """Every page of the built site, opened in a real browser: Debian's chromium driven by Playwright.
 
 The site is served from ``_build/html`` on 127.0.0.1; any request elsewhere fails the test, so a
-page that passes renders offline. A full-page screenshot of each page, with its solutions
-opened, is saved under ``_build/screenshots/``.
+page that passes renders offline. A screenshot of each page's first screen is saved under
+``_build/screenshots/`` (a full-page one costs more than all the checks on a long page).
 """
 
 import functools
@@ -55,11 +55,10 @@ def browser():
     playwright.stop()
 
 
-@pytest.fixture
-def tab(browser, site):
-    """A browser tab that records console errors and refuses every request off the site."""
+@pytest.fixture(scope="module")
+def browser_tab(browser, site):
+    """One tab per worker, reused from page to page: a new tab costs a new renderer process."""
     page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.problems = []
     page.on("console", lambda m: m.type == "error" and page.problems.append(f"console: {m.text}"))
     page.on("pageerror", lambda e: page.problems.append(f"page error: {e}"))
     page.on("requestfailed", lambda r: page.problems.append(f"failed: {r.url}"))
@@ -67,6 +66,13 @@ def tab(browser, site):
     page.route(re.compile(r"^(?!" + re.escape(site) + r"/).*"), lambda route: route.abort())
     yield page
     page.close()
+
+
+@pytest.fixture
+def tab(browser_tab):
+    """The worker's tab, recording console errors and refusing every request off the site."""
+    browser_tab.problems = []
+    return browser_tab
 
 
 def open_page(tab, site: str, name: str) -> None:
@@ -90,7 +96,7 @@ def test_page_in_a_browser(tab, site, name):
     if name.startswith("chapters/") and not name.endswith("/index"):
         assert solutions >= 1, "every problem page has a solution"
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    tab.screenshot(path=SCREENSHOTS / f"{name.replace('/', '--')}.png", full_page=True)
+    tab.screenshot(path=SCREENSHOTS / f"{name.replace('/', '--')}.png")
     assert not tab.problems, tab.problems
 
 

@@ -1,0 +1,52 @@
+"""Every page, executed twice in fresh kernels, states the same numbers and draws the same figures.
+
+A page whose glued numbers or figures change from one run to the next depends on unseeded
+randomness, the wall clock or the thread schedule. Executing all pages twice takes a few
+minutes, so this runs as ``make determinism`` (CI runs it after ``make test``), not in
+``make test``.
+"""
+
+from pathlib import Path
+
+import jupytext
+import pytest
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).parents[2]
+PAGES = sorted(p for p in ROOT.glob("chapters/*/*.md") if p.name != "index.md")
+
+
+def execute(page: Path):
+    notebook = jupytext.read(page)
+    resources = {"metadata": {"path": str(page.parent)}}
+    return NotebookClient(notebook, timeout=600, resources=resources).execute()
+
+
+def glued(notebook) -> dict[str, dict]:
+    """Every value the page glues into its text, by name, in each of its formats."""
+    values = {}
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            name = output.get("metadata", {}).get("scrapbook", {}).get("name")
+            if name is not None:
+                values[name] = dict(output["data"])
+    return values
+
+
+def figures(notebook) -> list[str]:
+    """The images drawn by the cells that the page shows as numbered figures."""
+    drawn = []
+    for cell in notebook.cells:
+        if "figure" in cell.metadata.get("mystnb", {}):
+            images = [o.data["image/png"] for o in cell.outputs if "image/png" in o.get("data", {})]
+            assert images, f"figure cell drew nothing: {cell.source[:60]}"
+            drawn.extend(images)
+    return drawn
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.stem)
+def test_two_runs_state_the_same_numbers_and_draw_the_same_figures(page):
+    first, second = execute(page), execute(page)
+    assert glued(first), "the page glues its numbers"
+    assert glued(first) == glued(second), "a glued value changed between two runs"
+    assert figures(first) == figures(second), "a figure changed between two runs"
