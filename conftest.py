@@ -87,3 +87,14 @@ def pytest_runtest_makereport(item, call):
             item.parent.failed = True
         if report.when == "call":
             item.seconds = call.duration
+
+
+def pytest_collection_modifyitems(items):
+    # Longest first, so that no xdist worker is left alone with a long item at the end: the
+    # tests that build a book, then the pages, then the short unit tests.
+    def rank(item):
+        if item.get_closest_marker("builds_a_book"):
+            return 0
+        return 1 if isinstance(item.parent, MystNotebook) else 2
+
+    items.sort(key=rank)

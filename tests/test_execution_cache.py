@@ -78,6 +78,7 @@ def edit(path: Path) -> None:
     path.write_text(path.read_text() + "\n# edited\n")
 
 
+@pytest.mark.builds_a_book
 def test_library_change_reexecutes_exactly_the_pages_that_import_it(book):
     library = book / "src" / "derived"
     assert executed_pages(book) == {"uses_device", "uses_jacobian"}
