@@ -153,6 +153,12 @@ def test_launch_buttons_open_files_that_exist(tab, site):
     for href in binder:
         path = re.search(r"urlpath=lab/tree/(.+)$", unquote(href)).group(1)
         assert (ROOT / path).is_file(), f"{href} opens a file the repository does not have"
+    colab = [h for h in hrefs if h.startswith("https://colab.research.google.com/")]
+    assert colab, "a Colab launch button"
+    for href in colab:
+        # the notebooks branch holds what the build wrote to _build/html/_notebooks
+        path = re.search(r"/blob/notebooks/(.+)$", href).group(1)
+        assert (HTML / "_notebooks" / path).is_file(), f"{href} opens a notebook the build lacks"
 
 
 def test_search_finds_the_gradient_flow_pages(tab, site):
