@@ -30,7 +30,8 @@ MISTAKE = "Common mistake"
 
 def title(section: nodes.section) -> str | None:
     """The section's title; None for the untitled sections that hold an exercise's content."""
-    return section[0].astext() if isinstance(section[0], nodes.title) else None
+    titled = section.children and isinstance(section[0], nodes.title)
+    return section[0].astext() if titled else None
 
 
 def answers(document: nodes.document) -> list[nodes.Element]:
