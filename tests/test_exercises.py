@@ -155,7 +155,11 @@ def test_search_and_downloads_give_no_answer_away(student_edition):
 def test_make_exercises_is_the_book_build_in_the_student_edition():
     def last_command(target: str) -> str:
         result = subprocess.run(
-            ["make", "--dry-run", target], cwd=ROOT, capture_output=True, text=True, check=True
+            ["make", "--dry-run", "--no-print-directory", target],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
         )
         return result.stdout.splitlines()[-1]
 
