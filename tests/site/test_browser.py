@@ -204,17 +204,19 @@ def test_search_finds_the_gradient_flow_pages(tab, site):
 def test_figures_stay_readable_in_the_dark_theme(browser, site):
     """A reader whose system is dark gets the dark theme; figures keep their white background."""
     tab = browser.new_page(viewport={"width": 1280, "height": 900}, color_scheme="dark")
-    open_page(tab, site, "chapters/01-gradient-flow/sigmoid-chain")
-    assert tab.evaluate("() => document.documentElement.dataset.theme") == "dark"
-    background = tab.evaluate("() => getComputedStyle(document.body).backgroundColor")
-    assert brightness(background) < 0.3, f"the page is dark: {background}"
-    # as the reader sees it, dimmed by the theme, just inside the frame the theme draws round it
-    shot = tab.locator("main article img").first.screenshot()
-    corner = Image.open(io.BytesIO(shot)).convert("RGB").getpixel((12, 12))
-    assert brightness(f"rgb{corner}") > 0.75, f"the figure keeps its light background: {corner}"
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    tab.screenshot(path=SCREENSHOTS / "dark--chapters--01-gradient-flow--sigmoid-chain.png")
-    tab.close()
+    try:
+        open_page(tab, site, "chapters/01-gradient-flow/sigmoid-chain")
+        assert tab.evaluate("() => document.documentElement.dataset.theme") == "dark"
+        background = tab.evaluate("() => getComputedStyle(document.body).backgroundColor")
+        assert brightness(background) < 0.3, f"the page is dark: {background}"
+        # as the reader sees it, dimmed by the theme, just inside the frame the theme draws
+        shot = tab.locator("main article img").first.screenshot()
+        corner = Image.open(io.BytesIO(shot)).convert("RGB").getpixel((12, 12))
+        assert brightness(f"rgb{corner}") > 0.75, f"the figure stays light: {corner}"
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        tab.screenshot(path=SCREENSHOTS / "dark--chapters--01-gradient-flow--sigmoid-chain.png")
+    finally:
+        tab.close()
 
 
 def brightness(css_colour: str) -> float:
