@@ -8,12 +8,17 @@ READY := $(VENV)/.ready
 # -n: every cross-reference must resolve; -W: a warning is an error; --keep-going: report them all.
 BOOK_FLAGS := -W -n --keep-going
 
-.PHONY: book test determinism bench lock clean
+.PHONY: book exercises test determinism bench lock clean
 
 BUILD := $(BIN)/jupyter-book build . $(BOOK_FLAGS)
 
 book: $(READY)
 	$(BUILD)
+
+# The student edition, into _build/exercises/_build/html: the same pages without their answers
+# (_ext/exercises.py), from the full book's execution cache.
+exercises: $(READY)
+	BOOK_EDITION=exercises $(BUILD) --path-output _build/exercises
 
 # nbval stores every page it executes in the execution cache, so the build that follows
 # executes nothing; the site tests then read what the build produced.

@@ -7,12 +7,15 @@ page that passes renders offline. A screenshot of each page's first screen is sa
 
 import functools
 import http.server
+import io
+import itertools
 import re
 import threading
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
+from PIL import Image
 
 ROOT = Path(__file__).parents[2]
 HTML = ROOT / "_build" / "html"
@@ -91,6 +94,8 @@ def test_page_in_a_browser(tab, site, name):
     """One visit per page: rendering, images, links, solutions, then a screenshot."""
     open_page(tab, site, name)
     assert_everything_rendered(tab)
+    assert_headings_in_order(tab)
+    assert_figures_opaque(tab)
     assert_links_resolve(tab, site)
     solutions = open_solutions(tab)
     if name.startswith("chapters/") and not name.endswith("/index"):
@@ -126,6 +131,32 @@ def assert_everything_rendered(tab) -> None:
     assert tab.evaluate("() => [...document.images].every(i => i.alt.trim())"), "an image lacks alt"
 
 
+def assert_headings_in_order(tab) -> None:
+    """One h1 first, then no level skipped (h2 to h4, say): the outline a screen reader gives."""
+    levels = tab.evaluate(
+        """() => [...document.querySelectorAll('main :is(h1, h2, h3, h4, h5, h6)')]
+                 .filter(h => h.checkVisibility()).map(h => Number(h.tagName[1]))"""
+    )
+    assert levels[:1] == [1] and levels.count(1) == 1, f"one h1, first: {levels}"
+    skips = [(a, b) for a, b in itertools.pairwise(levels) if b > a + 1]
+    assert not skips, f"heading levels skipped: {skips}"
+
+
+def assert_figures_opaque(tab) -> None:
+    """Figures carry their own opaque background, so they read the same in the dark theme."""
+    see_through = tab.evaluate(
+        """() => [...document.querySelectorAll('main article img')].filter(image => {
+                 const canvas = document.createElement('canvas');
+                 [canvas.width, canvas.height] = [image.naturalWidth, image.naturalHeight];
+                 const context = canvas.getContext('2d');
+                 context.drawImage(image, 0, 0);
+                 const corners = [[0, 0], [canvas.width - 1, canvas.height - 1]];
+                 return corners.some(([x, y]) => context.getImageData(x, y, 1, 1).data[3] < 255);
+             }).map(image => image.src)"""
+    )
+    assert not see_through, f"figures with a transparent background: {see_through}"
+
+
 def assert_links_resolve(tab, site: str) -> None:
     hrefs = tab.evaluate("() => [...document.querySelectorAll('a[href]')].map(a => a.href)")
     for href in hrefs:
@@ -159,6 +190,12 @@ def test_launch_buttons_open_files_that_exist(tab, site):
     for href in binder:
         path = re.search(r"urlpath=lab/tree/(.+)$", unquote(href)).group(1)
         assert (ROOT / path).is_file(), f"{href} opens a file the repository does not have"
+    colab = [h for h in hrefs if h.startswith("https://colab.research.google.com/")]
+    assert colab, "a Colab launch button"
+    for href in colab:
+        # the notebooks branch holds what the build wrote to _build/html/_notebooks
+        path = re.search(r"/blob/notebooks/(.+)$", href).group(1)
+        assert (HTML / "_notebooks" / path).is_file(), f"{href} opens a notebook the build lacks"
 
 
 def test_search_finds_the_gradient_flow_pages(tab, site):
@@ -168,3 +205,26 @@ def test_search_finds_the_gradient_flow_pages(tab, site):
     found = {urlsplit(href).path for href in results.evaluate_all("as => as.map(a => a.href)")}
     assert any("/chapters/01-gradient-flow/" in path for path in found), found
     assert not tab.problems, tab.problems
+
+
+def test_figures_stay_readable_in_the_dark_theme(browser, site):
+    """A reader whose system is dark gets the dark theme; figures keep their white background."""
+    tab = browser.new_page(viewport={"width": 1280, "height": 900}, color_scheme="dark")
+    try:
+        open_page(tab, site, "chapters/01-gradient-flow/sigmoid-chain")
+        assert tab.evaluate("() => document.documentElement.dataset.theme") == "dark"
+        background = tab.evaluate("() => getComputedStyle(document.body).backgroundColor")
+        assert brightness(background) < 0.3, f"the page is dark: {background}"
+        # as the reader sees it, dimmed by the theme, just inside the frame the theme draws
+        shot = tab.locator("main article img").first.screenshot()
+        corner = Image.open(io.BytesIO(shot)).convert("RGB").getpixel((12, 12))
+        assert brightness(f"rgb{corner}") > 0.75, f"the figure stays light: {corner}"
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        tab.screenshot(path=SCREENSHOTS / "dark--chapters--01-gradient-flow--sigmoid-chain.png")
+    finally:
+        tab.close()
+
+
+def brightness(css_colour: str) -> float:
+    red, green, blue = (int(v) for v in re.findall(r"\d+", css_colour)[:3])
+    return (red + green + blue) / 765

@@ -4,16 +4,19 @@ These tests read the build output, so `make test` runs them after `jupyter-book 
 (`-W -n --keep-going`: every warning and every unresolved reference fails the build).
 """
 
+import re
 from pathlib import Path
 
 import jupytext
 import nbformat
 import pytest
+import yaml
 
 ROOT = Path(__file__).parents[2]
 HTML = ROOT / "_build" / "html"
 SOURCES = sorted(ROOT.glob("chapters/*/*.md"))
 NOTEBOOKS = [p for p in SOURCES if "kernelspec:" in p.read_text(encoding="utf-8")[:1000]]
+REPOSITORY = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))["repository"]
 
 
 @pytest.fixture(scope="module")
@@ -47,3 +50,25 @@ def test_generated_pages_link_every_problem(html, name):
     problems = [p for p in NOTEBOOKS if p.name != "index.md"]
     for source in problems:
         assert f'href="{source.relative_to(ROOT).with_suffix(".html")}"' in text, source.stem
+
+
+@pytest.mark.parametrize("source", NOTEBOOKS, ids=lambda p: p.stem)
+def test_colab_opens_the_executed_notebook_with_the_library_installed_first(html, source):
+    page = source.relative_to(ROOT).with_suffix("")
+    notebook = nbformat.read(html / "_notebooks" / f"{page}.ipynb", as_version=4)
+    nbformat.validate(notebook)
+    install, *cells = notebook.cells
+    assert install.cell_type == "code" and install.source.startswith("# Where the book's library")
+    assert "import derived" in install.source and "%pip install" in install.source
+    download = nbformat.read(html / "_sources" / f"{page}.ipynb", as_version=4)
+    assert [(c.source, c.get("outputs")) for c in cells] == [
+        (c.source, c.get("outputs")) for c in download.cells
+    ]
+    assert any(c.get("outputs") for c in cells), "the outputs are in the notebook"
+    # Colab opens the notebook from the branch the workflow pushes _build/html/_notebooks to.
+    text = (html / page.with_suffix(".html")).read_text(encoding="utf-8")
+    (link,) = re.findall(r'href="(https://colab\.research\.google\.com/[^"]+)"', text)
+    repository = REPOSITORY["url"].replace(
+        "https://github.com/", "https://colab.research.google.com/github/"
+    )
+    assert link == f"{repository}/blob/notebooks/{page}.ipynb"

@@ -1,0 +1,102 @@
+"""The student edition: the same pages with every answer removed, not merely folded.
+
+``make exercises`` builds it with ``BOOK_EDITION=exercises``. Every problem page follows one
+skeleton (``tests/test_pages.py``), so its answers are found by structure: the solution; the
+"Check" section, which asserts the derived result; the "Common mistake" admonition with the rest
+of its section, the cells that demonstrate the mistake; and the "Takeaway". A cell or section
+that refers to an answer's equations or labels builds on the answer and goes too (a figure whose
+caption cites the derived formula plots it). The problem, the other figures and sections remain.
+All of this is removed before Sphinx collects the labels, so a reference left pointing into an
+answer from another page fails the build instead of linking nowhere.
+
+Pages that would give the answers away in other ways keep that content in ``{only} not
+exercises`` (the edition is also a Sphinx tag). Launch and download buttons, which would open
+the full pages, are turned off, and the full book's execution cache is reused: the code cells
+are the same, so nothing runs again.
+"""
+
+import os
+from pathlib import Path
+
+from docutils import nodes
+from sphinx import addnodes
+from sphinx.transforms import SphinxTransform
+from sphinx_exercise.nodes import solution_node
+
+EDITION = "exercises"
+ANSWER_SECTIONS = frozenset({"Check", "Takeaway"})
+MISTAKE = "Common mistake"
+
+
+def title(section: nodes.section) -> str | None:
+    """The section's title; None for the untitled sections that hold an exercise's content."""
+    titled = section.children and isinstance(section[0], nodes.title)
+    return section[0].astext() if titled else None
+
+
+def answers(document: nodes.document) -> list[nodes.Element]:
+    """The nodes of a page that give its answers away, outermost first."""
+    found = [*document.findall(solution_node)]
+    found += [s for s in document.findall(nodes.section) if title(s) in ANSWER_SECTIONS]
+    for admonition in document.findall(nodes.admonition):
+        if admonition[0].astext() == MISTAKE:
+            siblings = admonition.parent.children
+            found += siblings[siblings.index(admonition) :]
+    return found
+
+
+def enclosing_unit(node: nodes.Node) -> nodes.Element | None:
+    """The code cell or section a node belongs to."""
+    while node is not None and not (
+        isinstance(node, nodes.section) or node.get("nb_element") == "cell_code"
+    ):
+        node = node.parent
+    return node
+
+
+def citing(document: nodes.document, labels: set[str]) -> list[nodes.Element]:
+    """The cells and sections holding a reference to one of ``labels``."""
+    units = [enclosing_unit(x) for x in document.findall(addnodes.pending_xref)]
+    targets = [x["reftarget"] for x in document.findall(addnodes.pending_xref)]
+    return [u for u, t in zip(units, targets, strict=True) if t in labels and u is not None]
+
+
+class RemoveAnswers(SphinxTransform):
+    default_priority = 800  # before SphinxDomains (850) collects the labels in them
+
+    def apply(self, **kwargs) -> None:
+        if self.config.book_edition != EDITION:
+            return
+        equations = self.env.get_domain("math").equations  # noted while parsing
+        removing = answers(self.document)
+        while removing:
+            labels = set()
+            for answer in removing:
+                for element in answer.findall(nodes.Element):
+                    labels.update(element["ids"])
+                    if isinstance(element, nodes.math_block) and element.get("label"):
+                        labels.add(element["label"])
+                        equations.pop(element["label"], None)
+                if answer.parent is not None:
+                    answer.parent.remove(answer)
+            removing = citing(self.document, labels)
+        for section in [*self.document.findall(nodes.section)]:
+            if len(section) == 1 and title(section):  # everything under its title was an answer
+                section.parent.remove(section)
+
+
+def configure(app, config) -> None:
+    if config.book_edition != EDITION:
+        return
+    app.tags.add(EDITION)
+    config.html_theme_options["launch_buttons"] = {}
+    config.html_theme_options["use_download_button"] = False
+    config.html_copy_source = False
+    config.nb_execution_cache_path = str(Path(app.srcdir) / "_build" / ".jupyter_cache")
+
+
+def setup(app):
+    app.add_config_value("book_edition", os.environ.get("BOOK_EDITION", "full"), "env")
+    app.connect("config-inited", configure)
+    app.add_transform(RemoveAnswers)
+    return {"version": "1", "parallel_read_safe": True}
