@@ -129,7 +129,7 @@ def test_where_pytorch_is_opaque_the_refusal_is_clear():
     [
         (((3, 10), 4, 3), ValueError, "input_shape"),
         (([3, 10, 11], 4, 3), ValueError, "input_shape"),
-        (((0, 10, 11), 4, 3), ValueError, "in_channels"),
+        (((0, 10, 11), 4, 3), ValueError, "input_shape"),
         (((3, 10, 11), 0, 3), ValueError, "out_channels"),
         (((3, 10, 11), 4, (3, 3, 3)), ValueError, "kernel_size"),
         (((3, 10, 11), 4, (3, 12)), ValueError, "kernel_size"),

@@ -28,16 +28,19 @@ import torch
 from derived import _validate
 
 
-def _check(x: torch.Tensor, weight: torch.Tensor | None, eps: float) -> float:
+def _check(x: torch.Tensor, eps: float, **per_feature: torch.Tensor | None) -> float:
+    """Check ``x``, ``eps`` and the per-feature tensors (``weight``, ``bias``); return ``eps``."""
     _validate.float_tensor("x", x)
     if x.dim() < 2:
         raise ValueError(f"x must have shape (*, m, C), got {tuple(x.shape)}")
     if x.shape[-2] < 2:
         raise ValueError(f"x must hold a batch of m >= 2 examples, got m = {x.shape[-2]}")
-    if weight is not None:
-        _validate.float_tensor("weight", weight)
-        if weight.shape != x.shape[-1:]:
-            raise ValueError(f"weight must have shape ({x.shape[-1]},), got {tuple(weight.shape)}")
+    for name, value in per_feature.items():
+        if value is not None and _validate.float_tensor(name, value).shape != x.shape[-1:]:
+            raise ValueError(
+                f"{name} must have shape (C,) = ({x.shape[-1]},) to match x, "
+                f"got {tuple(value.shape)}"
+            )
     return _validate.non_negative_float("eps", eps)
 
 
@@ -54,7 +57,7 @@ def normalize(x: torch.Tensor, *, eps: float = 1e-5) -> tuple[torch.Tensor, torc
         ``x``: :math:`(*, m, C)`; returns :math:`\hat x` of shape :math:`(*, m, C)` and
         :math:`s` of shape :math:`(*, 1, C)`.
     """
-    return _normalize(x, _check(x, None, eps))
+    return _normalize(x, _check(x, eps))
 
 
 def _normalize(x: torch.Tensor, eps: float) -> tuple[torch.Tensor, torch.Tensor]:
@@ -82,7 +85,7 @@ def batch_norm(
     Shape:
         ``x``: :math:`(*, m, C)`; ``weight``, ``bias``: :math:`(C)`; output: :math:`(*, m, C)`.
     """
-    x_hat, _ = _normalize(x, _check(x, weight, eps))
+    x_hat, _ = _normalize(x, _check(x, eps, weight=weight, bias=bias))
     y = x_hat if weight is None else weight * x_hat
     return y if bias is None else y + bias
 
@@ -109,8 +112,8 @@ def batch_norm_jacobian(
         ``x``: :math:`(*, m, C)`; output: :math:`(*, C, m, m)`, entry ``[..., k, i, j]`` is
         :math:`\partial y_{ik}/\partial x_{jk}`.
     """
+    x_hat, s = _normalize(x, _check(x, eps, weight=weight))
     m = x.shape[-2]
-    x_hat, s = _normalize(x, _check(x, weight, eps))
     x_hat = x_hat.transpose(-1, -2)  # (*, C, m)
     gain = _gain(s, weight).transpose(-1, -2).unsqueeze(-1)  # (*, C, 1, 1)
     identity = torch.eye(m, dtype=x.dtype, device=x.device)
@@ -129,8 +132,8 @@ def batch_norm_jacobian_diagonal(
     Shape:
         ``x``: :math:`(*, m, C)`; output: :math:`(*, m, C)`, the shape of ``x``.
     """
+    x_hat, s = _normalize(x, _check(x, eps, weight=weight))
     m = x.shape[-2]
-    x_hat, s = _normalize(x, _check(x, weight, eps))
     return _gain(s, weight) * (1 - (1 + x_hat**2) / m)
 
 
@@ -155,7 +158,7 @@ def batch_norm_backward(
     Shape:
         ``grad_output`` and ``x``: :math:`(*, m, C)`; output :math:`(*, m, C)`.
     """
-    eps = _check(x, weight, eps)
+    eps = _check(x, eps, weight=weight)
     _validate.float_tensor("grad_output", grad_output)
     if grad_output.shape != x.shape:
         raise ValueError(

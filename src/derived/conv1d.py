@@ -198,8 +198,8 @@ def input_grad(
         raise TypeError(f"grad_output must have the dtype of W, {W.dtype}, got {grad_output.dtype}")
     if grad_output.shape != (W.shape[0], index.shape[0]):
         raise ValueError(
-            f"grad_output must have shape (F, L') = {(W.shape[0], index.shape[0])}, "
-            f"got {tuple(grad_output.shape)}"
+            f"grad_output must have shape (F, L') = {(W.shape[0], index.shape[0])} for W "
+            f"and length, got {tuple(grad_output.shape)}"
         )
     # scattered[c, j, m] = sum_i g[i, j] W[i, c, m], added at input position s j + d m
     scattered = torch.einsum("ij,icm->cjm", grad_output, W)

@@ -94,8 +94,7 @@ def output_shape(
     """
     if not isinstance(input_shape, tuple) or len(input_shape) != 3:
         raise ValueError(f"input_shape must be a tuple (C, H, W), got {input_shape!r}")
-    channels, height, width = input_shape
-    _validate.positive_int("in_channels", channels)
+    _, height, width = (_validate.positive_int("input_shape", n) for n in input_shape)
     _validate.positive_int("out_channels", out_channels)
     k, s, p, d = (
         _pair(name, value)

@@ -46,10 +46,19 @@ def dropout_mask(
     Returns:
         :math:`H`, with entries in :math:`\{0, 1/(1-p)\}`.
     """
+    size = _validate.shape("size", size)
     _validate.probability("p", p)
+    _validate.float_dtype("dtype", dtype)
+    device = _validate.device("device", device)
     with default_rng_from(generator):
-        mask = F.dropout(torch.ones(tuple(size), dtype=dtype), p=p, training=True)
+        mask = F.dropout(torch.ones(size, dtype=dtype), p=p, training=True)
     return mask.to(device)
+
+
+def _check(y: torch.Tensor, mask: torch.Tensor, activation: object) -> None:
+    _validate.float_tensor("y", y)
+    _validate.broadcasts_to("mask", _validate.float_tensor("mask", mask), y.shape, "y")
+    _validate.function("activation", activation)
 
 
 def dropout_then_activation(
@@ -62,8 +71,7 @@ def dropout_then_activation(
         mask: the dropout mask :math:`H`, broadcastable to ``y``.
         activation: :math:`\phi`, a function or ``torch.nn`` module applied elementwise.
     """
-    _validate.float_tensor("y", y)
-    _validate.float_tensor("mask", mask)
+    _check(y, mask, activation)
     return activation(mask * y)
 
 
@@ -77,8 +85,7 @@ def activation_then_dropout(
         mask: the dropout mask :math:`H`, broadcastable to ``y``.
         activation: :math:`\phi`, a function or ``torch.nn`` module applied elementwise.
     """
-    _validate.float_tensor("y", y)
-    _validate.float_tensor("mask", mask)
+    _check(y, mask, activation)
     return mask * activation(y)
 
 
@@ -102,4 +109,6 @@ def positively_homogeneous(
         negative_slope: :math:`\beta`.
     """
     _validate.float_tensor("z", z)
+    _validate.real("positive_slope", positive_slope)
+    _validate.real("negative_slope", negative_slope)
     return positive_slope * z.clamp(min=0) + negative_slope * z.clamp(max=0)

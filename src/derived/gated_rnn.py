@@ -46,8 +46,11 @@ def _check_inputs(x, W_c, W_h, W_x, h0) -> torch.Tensor:
     n = x.shape[1]
     m = _validate.float_tensor("W_h", W_h).shape[0]
     _validate.has_shape("W_h", W_h, (m, m))
-    _validate.has_shape("W_c", _validate.float_tensor("W_c", W_c), (m, n))
-    _validate.has_shape("W_x", _validate.float_tensor("W_x", W_x), (m, n))
+    for name, W in (("W_c", W_c), ("W_x", W_x)):
+        if _validate.float_tensor(name, W).shape != (m, n):
+            raise ValueError(
+                f"{name} must have shape (m, n) = {(m, n)} for W_h and x, got {tuple(W.shape)}"
+            )
     if h0 is None:
         return torch.zeros(m, dtype=x.dtype, device=x.device)
     return _validate.has_shape("h0", _validate.float_tensor("h0", h0), (m,))
@@ -82,7 +85,7 @@ def gated_rnn_forward(
     h_prev = _check_inputs(x, W_c, W_h, W_x, h0)
     if probe is None:
         probe = torch.zeros(x.shape[0], h_prev.shape[0], dtype=x.dtype, device=x.device)
-    _validate.has_shape("probe", probe, (x.shape[0], h_prev.shape[0]))
+    _validate.has_shape("probe", _validate.float_tensor("probe", probe), (x.shape[0], len(h_prev)))
     u = x @ W_x.T  # u[t] = W_x x[t] does not depend on the state: all steps at once
     gates, states = [], []
     for t in range(x.shape[0]):
@@ -112,11 +115,16 @@ def step_jacobian(
         output :math:`(T, m, m)`; ``J[t - 1]`` holds :math:`J[t]`, entries
         :math:`\partial h_i[t]/\partial h_j[t-1]`.
     """
-    c, u, h = trace
+    m = _validate.float_tensor("W_h", W_h).shape[0]
+    _validate.has_shape("W_h", W_h, (m, m))
+    _validate.instance("trace", trace, GatedRNNTrace)
+    steps = len(
+        _validate.has_ndim("trace.h", _validate.float_tensor("trace.h", trace.h), 2, "(T, m)")
+    )
+    c, u, h = _validate.record("trace", trace, GatedRNNTrace, (steps, m))
     if h0 is None:
         h0 = torch.zeros_like(h[0])
-    _validate.has_shape("h0", _validate.float_tensor("h0", h0), tuple(h[0].shape))
-    _validate.has_shape("W_h", _validate.float_tensor("W_h", W_h), (h.shape[1],) * 2)
+    _validate.has_shape("h0", _validate.float_tensor("h0", h0), (m,))
     h_prev = torch.cat((h0[None], h[:-1]))
     gain = (h_prev - u) * c * (1 - c)
     return torch.diag_embed(c) + gain[:, :, None] * W_h
@@ -156,7 +164,7 @@ def gated_rnn_backward(
         ``grad_h``: :math:`(T, m)`; see :class:`GatedRNNGradients` for the result.
     """
     h0 = _check_inputs(x, W_c, W_h, W_x, h0)
-    c, u, h = trace
+    c, u, h = _validate.record("trace", trace, GatedRNNTrace, (len(x), len(h0)))
     _validate.has_shape("grad_h", _validate.float_tensor("grad_h", grad_h), tuple(h.shape))
     h_prev = torch.cat((h0[None], h[:-1]))
     delta = torch.empty_like(h)

@@ -128,6 +128,7 @@ def linear_stack(
     """
     n = _widths(widths)
     init = _validate.one_of("init", init, INITS)
+    _validate.float_dtype("dtype", dtype)
     with default_rng_from(generator):
         layers = [nn.Linear(a, b, dtype=dtype) for a, b in itertools.pairwise(n)]
     for layer in layers if init != "default" else []:

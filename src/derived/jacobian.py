@@ -31,7 +31,9 @@ def autograd_jacobian(
         ``elementwise=False``: output :math:`(*f(x).shape, *x.shape)`.
         ``elementwise=True``: output ``x.shape``.
     """
+    _validate.function("f", f)
     _validate.float_tensor("x", x)
+    _validate.boolean("elementwise", elementwise)
     if x.dtype != torch.float64:
         raise TypeError(f"x must be float64 for a check against autograd, got {x.dtype}")
     if elementwise:
@@ -64,6 +66,8 @@ def assert_matches_autograd(
         AssertionError: when the two disagree, with the largest difference.
     """
     _validate.float_tensor("closed_form", closed_form)
+    _validate.non_negative_float("rtol", rtol)
+    _validate.non_negative_float("atol", atol)
     reference = autograd_jacobian(f, x, elementwise=elementwise)
     torch.testing.assert_close(closed_form, reference, rtol=rtol, atol=atol)
     return reference

@@ -63,8 +63,7 @@ class LSTMGradients(NamedTuple):
 def _check_inputs(
     x: torch.Tensor, weight_ih: torch.Tensor, weight_hh: torch.Tensor, h0, c0
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    _validate.float_tensor("x", x)
-    _validate.has_shape("x", x, (x.shape[0],))
+    _validate.has_ndim("x", _validate.float_tensor("x", x), 1, "(T,)")
     _validate.has_shape("weight_ih", _validate.float_tensor("weight_ih", weight_ih), (4,))
     _validate.has_shape("weight_hh", _validate.float_tensor("weight_hh", weight_hh), (4,))
     start = []
@@ -105,7 +104,7 @@ def lstm_forward(
     T = x.shape[0]
     if probe is None:
         probe = torch.zeros(6, T, dtype=x.dtype, device=x.device)
-    _validate.has_shape("probe", probe, (6, T))
+    _validate.has_shape("probe", _validate.float_tensor("probe", probe), (6, T))
     steps = []
     for t in range(T):
         # The four pre-activations z = w_x x + w_h h, rows in the order i, f, g, o.
@@ -159,7 +158,7 @@ def lstm_backward(
     h0, c0 = _check_inputs(x, weight_ih, weight_hh, h0, c0)
     T = x.shape[0]
     _validate.has_shape("grad_h", _validate.float_tensor("grad_h", grad_h), (T,))
-    i, f, g, o, c, h = trace
+    i, f, g, o, c, h = _validate.record("trace", trace, LSTMTrace, (T,))
     h_prev = torch.cat((h0.reshape(1), h[:-1]))
     c_prev = torch.cat((c0.reshape(1), c[:-1]))
     # Local derivative of each gate with respect to its pre-activation, rows i, f, g, o.

@@ -23,6 +23,12 @@ from derived import _validate
 MASK_TYPES = ("A", "B")
 
 
+def _odd_kernel(kernel_size: int) -> int:
+    if _validate.positive_int("kernel_size", kernel_size) % 2 == 0:
+        raise ValueError(f"kernel_size must be odd, got {kernel_size}")
+    return kernel_size
+
+
 def causal_mask(kernel_size: int, *, mask_type: str) -> torch.Tensor:
     r"""The 0/1 mask :math:`M_A` or :math:`M_B` of a :math:`K \times K` kernel.
 
@@ -33,9 +39,7 @@ def causal_mask(kernel_size: int, *, mask_type: str) -> torch.Tensor:
     Shape:
         output :math:`(K, K)`, float64.
     """
-    _validate.positive_int("kernel_size", kernel_size)
-    if kernel_size % 2 == 0:
-        raise ValueError(f"kernel_size must be odd, got {kernel_size}")
+    _odd_kernel(kernel_size)
     _validate.one_of("mask_type", mask_type, MASK_TYPES)
     c = kernel_size // 2
     mask = torch.zeros(kernel_size, kernel_size, dtype=torch.float64)
@@ -53,9 +57,15 @@ def masked_conv2d(x: torch.Tensor, weight: torch.Tensor, *, mask: torch.Tensor) 
         ``x``: :math:`(N, C_{in}, H, W)`; ``weight``: :math:`(C_{out}, C_{in}, K, K)`;
         ``mask``: :math:`(K, K)`; output :math:`(N, C_{out}, H, W)`.
     """
-    _validate.float_tensor("x", x)
-    if x.dim() != 4:
-        raise ValueError(f"x must have shape (N, C, H, W), got {tuple(x.shape)}")
+    _validate.has_ndim("x", _validate.float_tensor("x", x), 4, "(N, C, H, W)")
+    _validate.float_tensor("weight", weight)
+    c_in, k = x.shape[1], weight.shape[-1]
+    if weight.dim() != 4 or weight.shape[1:] != (c_in, k, k) or k % 2 == 0:
+        raise ValueError(
+            f"weight must have shape (C_out, C_in, K, K) with C_in = {c_in} as in x and K odd, "
+            f"got {tuple(weight.shape)}"
+        )
+    _validate.has_shape("mask", _validate.float_tensor("mask", mask), (k, k))
     return F.conv2d(x, weight * mask.to(weight), padding=weight.shape[-1] // 2)
 
 
@@ -84,6 +94,8 @@ class PixelCNN(nn.Module):
         super().__init__()
         _validate.positive_int("channels", channels)
         _validate.positive_int("d", d)
+        _validate.generator("generator", generator)
+        _validate.float_dtype("dtype", dtype)
         types = ["A"] + ["B"] * (d - 1)
         for i, t in enumerate(types):
             self.register_buffer(f"mask{i}", causal_mask(kernel_size, mask_type=t).to(dtype))
@@ -100,6 +112,7 @@ class PixelCNN(nn.Module):
         return [getattr(self, f"mask{i}") for i in range(len(self.mask_types))]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _validate.channels_first("x", x, "(N, k, H, W)", self.weights[0].shape[1])
         for w, m in zip(self.weights, self.masks(), strict=True):
             x = torch.tanh(masked_conv2d(x, w, mask=m))
         return x
@@ -157,7 +170,7 @@ def dependency_offsets(d: int, *, kernel_size: int = 3) -> torch.Tensor:
         output :math:`(2dc+1, 2dc+1)` with :math:`c = (K-1)/2`; the centre is the output pixel.
     """
     _validate.positive_int("d", d)
-    c = kernel_size // 2
+    c = _odd_kernel(kernel_size) // 2
     size = 2 * d * c + 1
     field = torch.zeros(1, 1, size, size, dtype=torch.float64)
     field[0, 0, d * c, d * c] = 1

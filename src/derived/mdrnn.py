@@ -35,15 +35,22 @@ class Evaluation(NamedTuple):
 
 
 def _check(x: torch.Tensor, W_in: torch.Tensor, W_W: torch.Tensor, W_N: torch.Tensor) -> None:
-    _validate.float_tensor("x", x)
-    if x.dim() != 4:
-        raise ValueError(f"x must have shape (N, D, H, W), got {tuple(x.shape)}")
-    k = W_W.shape[0]
-    if W_in.shape != (k, x.shape[1]):
-        raise ValueError(f"W_in must have shape (k, D) = {(k, x.shape[1])}, got {W_in.shape}")
-    for name, w in (("W_W", W_W), ("W_N", W_N)):
-        if w.shape != (k, k):
-            raise ValueError(f"{name} must have shape (k, k) = {(k, k)}, got {tuple(w.shape)}")
+    _validate.has_ndim("x", _validate.float_tensor("x", x), 4, "(N, D, H, W)")
+    _check_layer((W_in, W_W, W_N), x.shape[1], "x")
+
+
+def _check_layer(weights: Weights, size: int, source: str, prefix: str = "") -> int:
+    """Check one layer's ``(W_in, W_W, W_N)`` for inputs of ``size`` from ``source``; return k."""
+    names = [f"{prefix}{name}" for name in ("W_in", "W_W", "W_N")]
+    for name, w in zip(names, weights, strict=True):
+        _validate.float_tensor(name, w)
+    k = weights[1].shape[0] if weights[1].dim() else 0
+    for name, w, shape in zip(names, weights, ((k, size), (k, k), (k, k)), strict=True):
+        if w.shape != shape:
+            raise ValueError(
+                f"{name} must have shape {shape} for {names[1]} and {source}, got {w.shape}"
+            )
+    return k
 
 
 def preactivation(x: torch.Tensor, h: torch.Tensor, W_in, W_W, W_N) -> torch.Tensor:
@@ -53,9 +60,15 @@ def preactivation(x: torch.Tensor, h: torch.Tensor, W_in, W_W, W_N) -> torch.Ten
     the layer are the solution of :math:`h = \tanh a(x, h)`.
 
     Shape:
-        ``x``: :math:`(N, D, H, W)`; ``h`` and output: :math:`(N, k, H, W)`.
+        ``x``: :math:`(N, D, H, W)`; ``h`` and output: :math:`(N, k, H, W)`, the batch dimension
+        :math:`N` broadcast between ``x`` and ``h``.
     """
     _check(x, W_in, W_W, W_N)
+    n, _, height, width = x.shape
+    shape = (n, W_W.shape[0], height, width)
+    _validate.has_ndim("h", _validate.float_tensor("h", h), 4, "(N, k, H, W)")
+    if h.shape[1:] != shape[1:] or len({n, h.shape[0]} - {1}) > 1:  # N broadcasts
+        raise ValueError(f"h must have shape {shape} (N may be 1 in x or h), got {tuple(h.shape)}")
     west = torch.nn.functional.pad(h, (1, 0))[..., :, :-1]  # h^(i, j-1), zero at j = 0
     north = torch.nn.functional.pad(h, (0, 0, 1, 0))[..., :-1, :]  # h^(i-1, j), zero at i = 0
     mix = "kc,nchw->nkhw"
@@ -141,9 +154,17 @@ def pipelined(x: torch.Tensor, layers: list[Weights], *, pipeline: bool = True) 
         layers: :math:`(W_{in}, W_W, W_N)` for each layer; layer :math:`l > 0` has input size
             :math:`k`.
     """
-    if not isinstance(layers, list | tuple) or len(layers) == 0:
+    _validate.has_ndim("x", _validate.float_tensor("x", x), 4, "(N, D, H, W)")
+    _validate.boolean("pipeline", pipeline)
+    if not isinstance(layers, list | tuple):
+        raise TypeError(f"layers must be a list of (W_in, W_W, W_N), got {type(layers).__name__}")
+    if len(layers) == 0:
         raise ValueError("layers must be a non-empty list of (W_in, W_W, W_N)")
-    _check(x, *layers[0])
+    size, source = x.shape[1], "x"
+    for ell, weights in enumerate(layers):
+        if not isinstance(weights, list | tuple) or len(weights) != 3:
+            raise TypeError(f"layers[{ell}] must be a tuple (W_in, W_W, W_N), got {weights!r}")
+        size, source = _check_layer(weights, size, source, f"layers[{ell}] "), f"layer {ell}"
     _, _, height, width = x.shape
     columns = height + width - 1
     # The input products W_in x of the first layer, for all cells at once.
@@ -176,6 +197,7 @@ def pipelined(x: torch.Tensor, layers: list[Weights], *, pipeline: bool = True) 
 
 def wavefront(x: torch.Tensor, W_in, W_W, W_N) -> Evaluation:
     """One layer by anti-diagonals: :math:`H + W - 1` sequential steps (``mdrnn-steps``)."""
+    _check(x, W_in, W_W, W_N)
     return pipelined(x, [(W_in, W_W, W_N)])
 
 
@@ -209,6 +231,8 @@ class MDRNN(nn.Module):
         _validate.positive_int("input_size", input_size)
         _validate.positive_int("hidden_size", hidden_size)
         _validate.positive_int("d", d)
+        _validate.generator("generator", generator)
+        _validate.float_dtype("dtype", dtype)
 
         def draw(rows: int, cols: int) -> nn.Parameter:
             w = torch.randn(rows, cols, generator=generator, dtype=dtype) * cols**-0.5
@@ -225,6 +249,7 @@ class MDRNN(nn.Module):
 
     def evaluate(self, x: torch.Tensor, *, method: str = "pipelined") -> Evaluation:
         """The last layer's hidden states and the sequential steps ``method`` took."""
+        _validate.channels_first("x", x, "(N, D, H, W)", self.W_in[0].shape[1])
         _validate.one_of("method", method, METHODS)
         if method == "pipelined":
             return pipelined(x, self.layers())

@@ -33,6 +33,8 @@ def random_weights(
     """
     _validate.positive_int("p", p)
     _validate.positive_int("d", d)
+    _validate.generator("generator", generator)
+    _validate.float_dtype("dtype", dtype)
     return torch.randn(p, d, dtype=dtype, generator=generator) / p**0.5
 
 
@@ -46,10 +48,10 @@ def relu_features(x: torch.Tensor, W: torch.Tensor) -> torch.Tensor:
     Shape:
         ``x``: :math:`(N, d)`, ``W``: :math:`(p, d)`; output :math:`(N, p)`.
     """
-    _validate.float_tensor("x", x)
-    _validate.float_tensor("W", W)
-    if x.ndim != 2 or W.ndim != 2 or x.shape[1] != W.shape[1]:
-        raise ValueError(f"x must be (N, d) for W of shape (p, d), got {tuple(x.shape)}")
+    _validate.has_ndim("x", _validate.float_tensor("x", x), 2, "(N, d)")
+    _validate.has_ndim("W", _validate.float_tensor("W", W), 2, "(p, d)")
+    if x.shape[1] != W.shape[1]:
+        raise ValueError(f"x must have d = {W.shape[1]} columns, as W has, got {tuple(x.shape)}")
     return torch.relu(x @ W.T)
 
 
@@ -68,9 +70,9 @@ def teacher_data(
         output ``x``: :math:`(n, d)`, ``y``: :math:`(n,)`.
     """
     _validate.positive_int("n", n)
-    _validate.float_tensor("beta", beta)
-    if sigma < 0:
-        raise ValueError(f"sigma must be non-negative, got {sigma}")
+    _validate.has_ndim("beta", _validate.float_tensor("beta", beta), 1, "(d,)")
+    _validate.non_negative_float("sigma", sigma)
+    _validate.generator("generator", generator)
     x = torch.randn(n, len(beta), dtype=beta.dtype, generator=generator)
     noise = torch.randn(n, dtype=beta.dtype, generator=generator)
     return x, x @ beta + sigma * noise
@@ -111,8 +113,16 @@ def double_descent(
         generator: a seeded :class:`torch.Generator`.
         d, sigma, n_train, n_val, n_test: the data model and sample sizes.
     """
+    _validate.positive_int_list("ps", ps)
+    _validate.positive_float("lam_fixed", lam_fixed)
+    _validate.has_ndim("lam_grid", _validate.float_tensor("lam_grid", lam_grid), 1, "(K,)")
+    if (lam_grid <= 0).any():
+        raise ValueError(f"lam_grid must hold positive penalties, got {lam_grid.min().item()}")
     _validate.positive_int("num_trials", num_trials)
-    _validate.float_tensor("lam_grid", lam_grid)
+    _validate.generator("generator", generator)
+    for name, size in [("d", d), ("n_train", n_train), ("n_val", n_val), ("n_test", n_test)]:
+        _validate.positive_int(name, size)
+    _validate.non_negative_float("sigma", sigma)
     grid = lam_grid.detach().cpu().double()
     # One batched solve per (trial, p) serves both the fixed penalty and the whole grid.
     lams = torch.cat([grid, torch.tensor([float(lam_fixed)], dtype=torch.float64)]).unique()

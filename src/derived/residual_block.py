@@ -30,14 +30,19 @@ from derived.batch_norm import _backward, _normalize
 VARIANTS = ("left", "right", "preact", "plain")
 
 
-def _check(x: torch.Tensor, weight: torch.Tensor, eps: float) -> None:
+def _check(x: torch.Tensor, eps: float, ndim: int = 4, **weights: torch.Tensor) -> None:
+    """Check ``x``, ``eps`` and weights of at least ``ndim`` dimensions ending in (d, d)."""
     _validate.float_tensor("x", x)
-    _validate.float_tensor("weight", weight)
     if x.dim() < 2 or x.shape[-2] < 2:
         raise ValueError(f"x must have shape (*, m, d) with m >= 2, got {tuple(x.shape)}")
     d = x.shape[-1]
-    if weight.shape[-2:] != (d, d):
-        raise ValueError(f"weight must end in ({d}, {d}) to match x, got {tuple(weight.shape)}")
+    layout = "(*, n, 2, d, d)" if ndim == 4 else "(*, d, d)"
+    for name, w in weights.items():
+        _validate.float_tensor(name, w)
+        if w.dim() < ndim or w.shape[-2:] != (d, d) or (ndim == 4 and w.shape[-3] != 2):
+            raise ValueError(
+                f"{name} must have shape {layout} with d = {d} as in x, got {tuple(w.shape)}"
+            )
     _validate.non_negative_float("eps", eps)
 
 
@@ -98,6 +103,9 @@ def block(
     Shape:
         ``x``: :math:`(*, m, d)`; ``W_1``, ``W_2``: :math:`(*, d, d)`; output :math:`(*, m, d)`.
     """
+    _check(x, eps, 2, W_1=W_1, W_2=W_2)
+    if W_1.shape != W_2.shape:
+        raise ValueError(f"W_2 must have the shape of W_1, {tuple(W_1.shape)}, got {W_2.shape}")
     return stack(x, torch.stack([W_1, W_2], dim=-3).unsqueeze(-4), variant=variant, eps=eps)
 
 
@@ -116,7 +124,7 @@ def stack(
     Shape:
         ``x``: :math:`(*, m, d)`; ``weight``: :math:`(*, n, 2, d, d)`; output :math:`(*, m, d)`.
     """
-    _check(x, weight, eps)
+    _check(x, eps, weight=weight)
     _validate.one_of("variant", variant, VARIANTS)
 
     def bn_relu(h: torch.Tensor) -> torch.Tensor:
@@ -153,7 +161,7 @@ def stack_jacobians(
         ``x``: :math:`(*, m, d)`; ``weight``: :math:`(*, n, 2, d, d)`; output
         :math:`(*, n, md, md)`, entry ``[..., l - 1, :, :]`` is :math:`\partial h_l/\partial x`.
     """
-    _check(x, weight, eps)
+    _check(x, eps, weight=weight)
     _validate.one_of("variant", variant, VARIANTS)
     m, d = x.shape[-2:]
     # Push the md basis tangents e_(j, l) through the blocks: column (j, l) of the Jacobian.
@@ -188,8 +196,9 @@ def kaiming_weight(
     """
     _validate.positive_int("n", n)
     _validate.positive_int("d", d)
-    if not isinstance(generator, torch.Generator):
-        raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
-    shape = (*batch_shape, n, 2, d, d)
+    _validate.generator("generator", generator)
+    _validate.float_dtype("dtype", dtype)
+    device = _validate.device("device", device)
+    shape = (*_validate.shape("batch_shape", batch_shape), n, 2, d, d)
     w = torch.randn(shape, generator=generator, dtype=dtype, device=generator.device)
     return (w * math.sqrt(2 / d)).to(device if device is not None else generator.device)

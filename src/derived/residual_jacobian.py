@@ -43,9 +43,7 @@ def sigma_max_lower_bound(sigma_big: float) -> float:
     Page equation ``residual-singular-values-big``; it holds for every square :math:`F` whose
     largest singular value is at least :math:`\sigma_{\text{big}}`.
     """
-    if not sigma_big >= 0:
-        raise ValueError(f"sigma_big must be non-negative, got {sigma_big}")
-    return sigma_big - 1
+    return _validate.non_negative_float("sigma_big", sigma_big) - 1
 
 
 def sigma_min_lower_bound(sigma_small: float) -> float:
@@ -55,7 +53,7 @@ def sigma_min_lower_bound(sigma_small: float) -> float:
     symmetric) and the big singular values :math:`\ge 2 - \sigma_{\text{small}}`; for a
     non-normal :math:`F` it fails, see :func:`shear`.
     """
-    if not 0 <= sigma_small <= 1:
+    if not 0 <= _validate.real("sigma_small", sigma_small) <= 1:
         raise ValueError(f"sigma_small must be in [0, 1], got {sigma_small}")
     return 1 - sigma_small
 
@@ -71,7 +69,7 @@ def normal_residual_singular_values(F: torch.Tensor) -> torch.Tensor:
         ``F``: :math:`(n, n)`, symmetric; output: :math:`(n)`, in descending order.
     """
     _validate.float_tensor("F", F)
-    if F.dim() != 2 or not torch.allclose(F, F.T):
+    if F.dim() != 2 or F.shape[0] != F.shape[1] or not torch.allclose(F, F.T):
         raise ValueError("F must be a symmetric matrix")
     return (1 + torch.linalg.eigvalsh(F)).abs().sort(descending=True).values
 
@@ -82,9 +80,10 @@ def shear(b: float, *, dtype: torch.dtype = torch.float64, device=None) -> torch
     Its singular values are :math:`b` and :math:`0`, so :math:`\sigma_{\text{small}} = 0`, yet
     :math:`\sigma_{\min}(I + F)` is about :math:`1/b` (see :func:`shear_sigma_min`).
     """
-    if not b > 0:
-        raise ValueError(f"b must be positive, got {b}")
-    F = torch.zeros(2, 2, dtype=dtype, device=device)
+    b = _validate.positive_float("b", b)
+    F = torch.zeros(
+        2, 2, dtype=_validate.float_dtype("dtype", dtype), device=_validate.device("device", device)
+    )
     F[0, 1] = b
     return F
 
@@ -97,6 +96,5 @@ def shear_sigma_min(b: float) -> float:
     :math:`\sigma_{\max}^2 + \sigma_{\min}^2 = \|I + F\|_F^2 = 2 + b^2`
     (page equation ``residual-singular-values-shear``).
     """
-    if not b > 0:
-        raise ValueError(f"b must be positive, got {b}")
+    b = _validate.positive_float("b", b)
     return 2 / (b + math.sqrt(b * b + 4))

@@ -31,22 +31,35 @@ ACTIVATIONS: dict[str, tuple[Callable[[torch.Tensor], torch.Tensor], ...]] = {
 }
 
 
-def _check(A: Sequence[torch.Tensor], b: Sequence[torch.Tensor], activation: str) -> None:
+def _check(
+    A: Sequence[torch.Tensor], b: Sequence[torch.Tensor], activation: str, residual: bool
+) -> int:
+    """Check the parameters of an L-layer network of width m; return m."""
     _validate.one_of("activation", activation, ACTIVATIONS)
+    _validate.boolean("residual", residual)
+    for name, params in (("A", A), ("b", b)):
+        if not isinstance(params, list | tuple):
+            raise TypeError(f"{name} must be a list of tensors, got {type(params).__name__}")
     if len(A) < 2:
         raise ValueError(f"A must hold L >= 2 matrices, got {len(A)}")
     if len(b) != len(A):
         raise ValueError(f"b must hold one vector per layer, {len(A)}, got {len(b)}")
-    for ell, (A_l, b_l) in enumerate(zip(A, b, strict=True), start=1):
-        _validate.float_tensor(f"A[{ell - 1}]", A_l)
-        _validate.float_tensor(f"b[{ell - 1}]", b_l)
+    for ell, (A_l, b_l) in enumerate(zip(A, b, strict=True)):
+        _validate.float_tensor(f"A[{ell}]", A_l)
+        _validate.float_tensor(f"b[{ell}]", b_l)
         if A_l.dim() != 2 or b_l.shape != A_l.shape[:1]:
             raise ValueError(
-                f"A[{ell - 1}] and b[{ell - 1}] must have shapes (out, in) and (out,), "
+                f"A[{ell}] and b[{ell}] must have shapes (out, in) and (out,), "
                 f"got {tuple(A_l.shape)} and {tuple(b_l.shape)}"
             )
-    if A[-1].shape[0] != 1:
-        raise ValueError(f"A[-1] must have one row (a scalar output), got {tuple(A[-1].shape)}")
+    m = A[0].shape[0]
+    if A[-1].shape != (1, m):
+        raise ValueError(
+            f"A[-1] must have shape (1, m) = (1, {m}) (a scalar output), got {A[-1].shape}"
+        )
+    for ell in range(1, len(A) - 1):
+        _validate.has_shape(f"A[{ell}]", A[ell], (m, m))
+    return m
 
 
 def init_parameters(
@@ -77,6 +90,8 @@ def init_parameters(
     _validate.positive_int("width", width)
     if _validate.positive_int("L", L) < 2:
         raise ValueError(f"L must be at least 2, got {L}")
+    _validate.generator("generator", generator)
+    _validate.float_dtype("dtype", dtype)
     sizes = [in_features] + [width] * (L - 1) + [1]
     A, b = [], []
     for fan_in, fan_out in itertools.pairwise(sizes):
@@ -102,7 +117,8 @@ def forward(
         :math:`(m)`, :math:`(1)`.
     """
     _validate.float_tensor("x", x)
-    _check(A, b, activation)
+    _check(A, b, activation, residual)
+    _validate.has_shape("x", x, A[0].shape[1:])
     sigma = ACTIVATIONS[activation][0]
     y = [x, sigma(A[0] @ x + b[0])]
     for A_l, b_l in zip(A[1:-1], b[1:-1], strict=True):
@@ -127,8 +143,9 @@ def hidden_stack(
     Shape:
         ``y_1``: :math:`(m)`; output: :math:`(m)`.
     """
-    _validate.float_tensor("y_1", y_1)
-    _check(A, b, activation)
+    _validate.has_shape(
+        "y_1", _validate.float_tensor("y_1", y_1), (_check(A, b, activation, residual),)
+    )
     sigma = ACTIVATIONS[activation][0]
     y = y_1
     for A_l, b_l in zip(A[1:-1], b[1:-1], strict=True):
@@ -154,7 +171,12 @@ def layer_jacobian(
         ``y_prev``: :math:`(m)`; ``A_l``: :math:`(m, m)`; ``b_l``: :math:`(m)`; output
         :math:`(m, m)`.
     """
-    _validate.float_tensor("y_prev", y_prev)
+    _validate.float_tensor("A_l", A_l)
+    m = A_l.shape[0] if A_l.dim() else 0
+    _validate.has_shape("A_l", A_l, (m, m))
+    _validate.has_shape("y_prev", _validate.float_tensor("y_prev", y_prev), (m,))
+    _validate.has_shape("b_l", _validate.float_tensor("b_l", b_l), (m,))
+    _validate.boolean("residual", residual)
     slope = ACTIVATIONS[_validate.one_of("activation", activation, ACTIVATIONS)][1]
     D_A = slope(A_l @ y_prev + b_l)[:, None] * A_l
     if residual:

@@ -37,6 +37,19 @@ def _state(theta: torch.Tensor, p: torch.Tensor, names: tuple[str, str] = ("thet
         raise ValueError(f"{names[1]} must have the shape of {names[0]} {shapes}")
 
 
+def _adjoint(theta: torch.Tensor, grad_theta: torch.Tensor, grad_p: torch.Tensor) -> None:
+    _state(grad_theta, grad_p, ("grad_theta", "grad_p"))
+    _state(theta, grad_theta, ("theta", "grad_theta"))
+
+
+def _hyper(grad_J: Gradient, alpha: Scalar, beta: Scalar, theta: torch.Tensor | None = None):
+    """Check ``grad_J`` and the step sizes: numbers or, given ``theta``, tensors that broadcast
+    against it."""
+    _validate.function("grad_J", grad_J)
+    for name, value in (("alpha", alpha), ("beta", beta)):
+        _validate.scalar(name, value, theta, "theta")
+
+
 def _nonzero(name: str, value: Scalar) -> Scalar:
     if (torch.as_tensor(value) == 0).any():
         raise ValueError(f"{name} must be nonzero for the step to be invertible, got 0")
@@ -62,6 +75,7 @@ def momentum_step(
         :math:`(\theta', p')`, each the shape of ``theta``.
     """
     _state(theta, p)
+    _hyper(grad_J, alpha, beta, theta)
     return _step(theta, p, grad_J=grad_J, alpha=alpha, beta=beta)
 
 
@@ -95,6 +109,7 @@ def momentum_step_inverse(
         :math:`(\theta, p)` before the step.
     """
     _state(theta, p)
+    _hyper(grad_J, alpha, beta, theta)
     _nonzero("beta", beta)
     return _inverse(theta, p, grad_J=grad_J, alpha=alpha, beta=beta)
 
@@ -122,8 +137,9 @@ def momentum_descent(
         Only the input is checked: an inverse that overflows returns inf or NaN, it does not raise.
     """
     _state(theta, p)
+    _hyper(grad_J, alpha, beta, theta)
     _validate.positive_int("steps", steps)
-    if inverse:
+    if _validate.boolean("inverse", inverse):
         _nonzero("beta", beta)
     step = _inverse if inverse else _step
     for _ in range(steps):
@@ -156,6 +172,7 @@ def momentum_jacobian_factors(
     _validate.float_tensor("theta", theta)
     if theta.dim() != 1:
         raise ValueError(f"theta must be a vector, got shape {tuple(theta.shape)}")
+    _hyper(grad_J, alpha, beta)
     D = theta.numel()
     eye = torch.eye(D, dtype=theta.dtype, device=theta.device)
     zero = torch.zeros_like(eye)
@@ -198,7 +215,7 @@ def momentum_jacobian_slogdet(dim: int, *, beta: float) -> tuple[float, float]:
         :math:`(\operatorname{sign}(\beta)^D, D \log|\beta|)`.
     """
     _validate.positive_int("dim", dim)
-    _nonzero("beta", beta)
+    _nonzero("beta", _validate.real("beta", beta))
     sign = 1.0 if beta > 0 or dim % 2 == 0 else -1.0
     return sign, dim * torch.tensor(abs(beta), dtype=torch.float64).log().item()
 
@@ -236,6 +253,9 @@ def momentum_step_vjp(
     Returns:
         :math:`(\bar\theta, \bar p, \bar\alpha, \bar\beta)`, the last two 0-d tensors.
     """
+    _state(theta, p)
+    _adjoint(theta, grad_theta, grad_p)
+    _hyper(grad_J, alpha, beta)
     theta = theta.detach().requires_grad_()
     with torch.enable_grad():
         g = grad_J(theta)
@@ -289,7 +309,8 @@ def reversible_hypergradient(
         :math:`\partial L/\partial\beta` (0-d tensors for the last two).
     """
     _state(theta, p)
-    _state(grad_theta, grad_p, ("grad_theta", "grad_p"))
+    _adjoint(theta, grad_theta, grad_p)
+    _hyper(grad_J, alpha, beta)
     _validate.positive_int("steps", steps)
     _nonzero("beta", beta)
     theta, p = theta.detach(), p.detach()

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from derived import _validate
-from derived.reversible import Gradient, Hypergradient, momentum_step_vjp
+from derived.reversible import Gradient, Hypergradient, _state, momentum_step_vjp
 
 #: The number of bits :math:`b` of the momentum, a multiple of :math:`2^{-b}`.
 BETA_BITS = 16
@@ -37,10 +37,17 @@ def beta_numerator(beta: float) -> int:
     Raises:
         ValueError: if ``beta`` is not a multiple of :math:`2^{-b}` (``BETA_BITS``) in (0, 1).
     """
-    n = beta * 2**BETA_BITS
+    n = _validate.real("beta", beta) * 2**BETA_BITS
     if not (0 < n < 2**BETA_BITS and n == int(n)):
         raise ValueError(f"beta must be a multiple of 2**-{BETA_BITS} in (0, 1), got {beta!r}")
     return int(n)
+
+
+def _check_digits(v: np.ndarray, buffer: np.ndarray, n: int) -> None:
+    _validate.int_array("v", v)
+    if _validate.int_array("buffer", buffer).shape != v.shape:
+        raise ValueError(f"buffer must have the shape of v, {v.shape}, got {buffer.shape}")
+    _validate.positive_int("n", n)
 
 
 def multiply(v: np.ndarray, buffer: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -56,6 +63,7 @@ def multiply(v: np.ndarray, buffer: np.ndarray, n: int) -> tuple[np.ndarray, np.
         buffer: the information buffer :math:`B \ge 0`, the shape of ``v``.
         n: the numerator of :math:`\beta = n/2^b`.
     """
+    _check_digits(v, buffer, n)
     d = 2**BETA_BITS
     buffer = buffer * d + v % d
     v = (v // d) * n + buffer % n
@@ -64,6 +72,7 @@ def multiply(v: np.ndarray, buffer: np.ndarray, n: int) -> tuple[np.ndarray, np.
 
 def divide(v: np.ndarray, buffer: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """The exact inverse of :func:`multiply`: the same operations in reverse order."""
+    _check_digits(v, buffer, n)
     d = 2**BETA_BITS
     buffer = buffer * n + v % n
     v = (v // n) * d + buffer % d
@@ -73,12 +82,17 @@ def divide(v: np.ndarray, buffer: np.ndarray, n: int) -> tuple[np.ndarray, np.nd
 def to_fixed_point(x: torch.Tensor, *, radix_bits: int) -> np.ndarray:
     r""":math:`x^* = \operatorname{round}(x\, 2^r)`, as Python integers."""
     _validate.float_tensor("x", x)
+    _validate.non_negative_int("radix_bits", radix_bits)
     scaled = torch.round(x.detach().double().cpu() * 2.0**radix_bits)
     return np.array([int(v) for v in scaled.flatten().tolist()], dtype=object)
 
 
 def from_fixed_point(x: np.ndarray, *, radix_bits: int, like: torch.Tensor) -> torch.Tensor:
     r""":math:`x = x^* 2^{-r}` as a float64 tensor with the shape and device of ``like``."""
+    _validate.int_array("x", x)
+    _validate.non_negative_int("radix_bits", radix_bits)
+    if _validate.float_tensor("like", like).numel() != len(x):
+        raise ValueError(f"like must have one entry per entry of x, {len(x)}, got {like.numel()}")
     values = torch.tensor([float(v) for v in x], dtype=torch.float64) * 2.0**-radix_bits
     return values.reshape(like.shape).to(like.device)
 
@@ -87,6 +101,19 @@ def _rounded_update(theta: np.ndarray, grad_J: Gradient, alpha: float, r: int, l
     # round(alpha grad J(theta) 2^r): a deterministic function of the integers theta*.
     g = grad_J(from_fixed_point(theta, radix_bits=r, like=like))
     return to_fixed_point(alpha * g, radix_bits=r)
+
+
+def _check_state(state: ExactState, like: torch.Tensor, name: str = "like") -> None:
+    """Check the fields of ``state`` and that ``like`` has one entry per parameter."""
+    _validate.instance("state", state, ExactState)
+    for field, digits in zip(state._fields, state, strict=True):
+        if _validate.int_array(f"state.{field}", digits).shape != state.theta.shape:
+            raise ValueError(
+                f"state.{field} must have the shape of state.theta, got {digits.shape}"
+            )
+    if _validate.float_tensor(name, like).numel() != len(state.theta):
+        shapes = f"{len(state.theta)}, got {like.numel()}"
+        raise ValueError(f"{name} must have one entry per parameter of state, {shapes}")
 
 
 def exact_momentum_descent(
@@ -115,6 +142,9 @@ def exact_momentum_descent(
     Returns:
         The :class:`ExactState` after :math:`K` steps.
     """
+    _state(theta, p)
+    _validate.function("grad_J", grad_J)
+    _validate.real("alpha", alpha)
     _validate.positive_int("steps", steps)
     _validate.positive_int("radix_bits", radix_bits)
     n = beta_numerator(beta)
@@ -150,6 +180,10 @@ def exact_momentum_inverse(
         grad_J, alpha, beta, radix_bits: as in :func:`exact_momentum_descent`.
         like: a tensor whose device the float64 parameters passed to ``grad_J`` take.
     """
+    _check_state(state, like)
+    _validate.function("grad_J", grad_J)
+    _validate.real("alpha", alpha)
+    _validate.positive_int("radix_bits", radix_bits)
     n = beta_numerator(beta)
     theta_i = state.theta - state.p
     p_i = state.p + _rounded_update(theta_i, grad_J, alpha, radix_bits, like)
@@ -177,8 +211,8 @@ def exact_reversible_hypergradient(
         The :class:`~derived.reversible.Hypergradient` (its ``theta``, ``p`` the recovered initial
         state as float64), and the recovered :class:`ExactState` (whose buffer is empty again).
     """
-    _validate.float_tensor("grad_theta", grad_theta)
-    _validate.float_tensor("grad_p", grad_p)
+    _state(grad_theta, grad_p, ("grad_theta", "grad_p"))
+    _check_state(state, grad_theta, "grad_theta")
     _validate.positive_int("steps", steps)
     grad_alpha = torch.zeros((), dtype=torch.float64, device=grad_theta.device)
     grad_beta = torch.zeros_like(grad_alpha)

@@ -26,6 +26,8 @@ def _check(X: torch.Tensor, y: torch.Tensor, lam: torch.Tensor | float) -> torch
         raise ValueError(f"y must have shape ({X.shape[0]},) to match X, got {tuple(y.shape)}")
     if isinstance(lam, bool) or not isinstance(lam, int | float | torch.Tensor):
         raise TypeError(f"lam must be a number or a tensor, got {type(lam).__name__}")
+    if isinstance(lam, torch.Tensor) and not lam.is_floating_point():
+        raise TypeError(f"lam must have a floating-point dtype, got {lam.dtype}")
     lam = torch.as_tensor(lam, dtype=X.dtype, device=X.device)
     if lam.ndim > 1 or not torch.isfinite(lam).all() or (lam <= 0).any():
         raise ValueError(f"lam must be a positive number or 1-d tensor of them, got {lam}")

@@ -65,9 +65,8 @@ def scale_to_sigma_max(A: torch.Tensor, sigma: float) -> torch.Tensor:
     Shape:
         ``A``: :math:`(m, n)`; output: :math:`(m, n)`.
     """
-    top = sigma_max(A)
-    if not sigma > 0:
-        raise ValueError(f"sigma must be positive, got {sigma}")
+    top = sigma_max(_validate.has_ndim("A", _matrix("A", A), 2, "(m, n)"))
+    _validate.positive_float("sigma", sigma)
     if top == 0:
         raise ValueError("A must not be the zero matrix")
     return A * (sigma / top)
@@ -92,6 +91,8 @@ def with_singular_values(
         ``s``: :math:`(*, n)`; output: :math:`(*, n, n)`, on the device and dtype of ``s``.
     """
     _validate.float_tensor("s", s)
+    _validate.generator("generator", generator)
+    _validate.boolean("symmetric", symmetric)
     if s.dim() < 1:
         raise ValueError(f"s must have at least 1 dimension, got shape {tuple(s.shape)}")
     if (s < 0).any():
@@ -140,10 +141,13 @@ def product_bounds(matrices: Sequence[torch.Tensor]) -> tuple[torch.Tensor, torc
         The lower bound on :math:`\sigma_{\min}` and the upper bound on :math:`\sigma_{\max}` of
         the product, as 0-dimensional tensors.
     """
+    if not isinstance(matrices, list | tuple):
+        raise TypeError(f"matrices must be a list of tensors, got {type(matrices).__name__}")
     if len(matrices) == 0:
         raise ValueError("matrices must not be empty")
-    stacked = _matrix("matrices", torch.stack(list(matrices)))
-    if stacked.shape[-1] != stacked.shape[-2]:
-        raise ValueError(f"matrices must be square, got shape {tuple(stacked.shape[1:])}")
-    s = torch.linalg.svdvals(stacked)
+    n = _matrix("matrices", matrices[0]).shape[-1]
+    for M in matrices:
+        if _matrix("matrices", M).shape != (n, n):
+            raise ValueError(f"matrices must be square, all ({n}, {n}), got {tuple(M.shape)}")
+    s = torch.linalg.svdvals(torch.stack(list(matrices)))
     return s[:, -1].prod(), s[:, 0].prod()

@@ -30,6 +30,8 @@ def bottleneck_parameter_count(in_channels: int, width: int) -> int:
 
     :math:`(C_{in}+1)w + (9w+1)w + (w+1)C_{in}` (page equation ``split-transform-merge-plain``).
     """
+    _validate.positive_int("in_channels", in_channels)
+    _validate.positive_int("width", width)
     return (
         parameter_count(in_channels, width, 1)
         + parameter_count(width, width, 3)
@@ -44,7 +46,7 @@ def split_transform_merge_parameter_count(
 
     :math:`G\,[(C_{in}+1)b + (9b+1)b + (b+1)C_{in}]` (page equation ``split-transform-merge-stm``).
     """
-    _validate.positive_int("cardinality", cardinality)
+    _check_sizes(in_channels, cardinality, bottleneck_width)
     return cardinality * bottleneck_parameter_count(in_channels, bottleneck_width)
 
 
@@ -55,8 +57,8 @@ def reset_parameters(module: nn.Module, *, generator: torch.Generator) -> nn.Mod
     :math:`n_{in}` = (input channels / groups) x kernel area: the distribution of
     :meth:`torch.nn.Conv2d.reset_parameters`, but reproducible.
     """
-    if not isinstance(generator, torch.Generator):
-        raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
+    _validate.instance("module", module, nn.Module)
+    _validate.generator("generator", generator)
     with torch.no_grad():
         for conv in module.modules():
             if isinstance(conv, nn.Conv2d):
@@ -87,6 +89,14 @@ def _check_sizes(in_channels: int, cardinality: int, bottleneck_width: int) -> N
         _validate.positive_int(name, value)
 
 
+def _factory(dtype: torch.dtype | None, device: torch.device | str | None) -> dict:
+    """The ``dtype`` and ``device`` keywords for the layers, checked."""
+    return {
+        "dtype": _validate.float_dtype("dtype", dtype),
+        "device": _validate.device("device", device),
+    }
+
+
 class Bottleneck(nn.Module):
     r"""1x1, 3x3, 1x1 conv-ReLU with :math:`C_{in} \to w \to w \to C_{in}` channels, stride 1.
 
@@ -105,15 +115,16 @@ class Bottleneck(nn.Module):
         super().__init__()
         _validate.positive_int("in_channels", in_channels)
         _validate.positive_int("width", width)
-        factory = {"dtype": dtype, "device": device}
         self.layers = _conv_relu_stack(
-            [in_channels, width, width, in_channels], [1, 3, 1], **factory
+            [in_channels, width, width, in_channels], [1, 3, 1], **_factory(dtype, device)
         )
         if generator is not None:
             reset_parameters(self, generator=generator)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.layers(x)
+        return self.layers(
+            _validate.channels_first("x", x, "(N, C_in, H, W)", self.layers[0].in_channels)
+        )
 
 
 class SplitTransformMerge(nn.Module):
@@ -143,7 +154,7 @@ class SplitTransformMerge(nn.Module):
     ) -> None:
         super().__init__()
         _check_sizes(in_channels, cardinality, bottleneck_width)
-        factory = {"dtype": dtype, "device": device}
+        factory = _factory(dtype, device)
         b = bottleneck_width
         self.paths = nn.ModuleList(
             _conv_relu_stack([in_channels, b, b, in_channels], [1, 3, 1], **factory)
@@ -153,6 +164,7 @@ class SplitTransformMerge(nn.Module):
             reset_parameters(self, generator=generator)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _validate.channels_first("x", x, "(N, C_in, H, W)", self.paths[0][0].in_channels)
         return torch.stack([path(x) for path in self.paths]).sum(dim=0)
 
 
@@ -184,13 +196,15 @@ class GroupedSplitTransformMerge(nn.Module):
         width = cardinality * bottleneck_width
         channels = [in_channels, width, width, cardinality * in_channels]
         self.layers = _conv_relu_stack(
-            channels, [1, 3, 1], groups=cardinality, dtype=dtype, device=device
+            channels, [1, 3, 1], groups=cardinality, **_factory(dtype, device)
         )
         if generator is not None:
             reset_parameters(self, generator=generator)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.layers(x)  # (N, G * C_in, H, W), path g in channels [g C_in, (g+1) C_in)
+        h = self.layers(
+            _validate.channels_first("x", x, "(N, C_in, H, W)", self.layers[0].in_channels)
+        )  # (N, G * C_in, H, W), path g in channels [g C_in, (g+1) C_in)
         return h.unflatten(-3, (self.cardinality, -1)).sum(dim=-4)
 
 

@@ -19,13 +19,13 @@ import torch
 from derived import _validate
 
 
-def _check(x_1: torch.Tensor, W: torch.Tensor) -> None:
-    _validate.float_tensor("x_1", x_1)
+def _check(x: torch.Tensor, W: torch.Tensor, name: str = "x_1") -> None:
+    _validate.float_tensor(name, x)
     _validate.float_tensor("W", W)
     if W.dim() != 2 or W.shape[0] != W.shape[1]:
         raise ValueError(f"W must be a square matrix, got shape {tuple(W.shape)}")
-    if x_1.shape != W.shape[:1]:
-        raise ValueError(f"x_1 must have shape ({W.shape[0]},), got {tuple(x_1.shape)}")
+    if x.shape != W.shape[:1]:
+        raise ValueError(f"{name} must have shape ({W.shape[0]},) to match W, got {tuple(x.shape)}")
 
 
 def tanh_rnn(x_1: torch.Tensor, W: torch.Tensor, n: int) -> torch.Tensor:
@@ -57,7 +57,7 @@ def step_jacobian(x_t: torch.Tensor, W: torch.Tensor) -> torch.Tensor:
     Shape:
         ``x_t``: :math:`(d)`; ``W``: :math:`(d, d)`; output: :math:`(d, d)`.
     """
-    _check(x_t, W)
+    _check(x_t, W, "x_t")
     slope = 1 - torch.tanh(W @ x_t) ** 2
     return slope[:, None] * W
 
@@ -94,6 +94,4 @@ def jacobian_bound(sigma_max_W: float, n: int) -> float:
         n: the index of the last state, :math:`n \ge 1`.
     """
     _validate.positive_int("n", n)
-    if not sigma_max_W >= 0:
-        raise ValueError(f"sigma_max_W must be non-negative, got {sigma_max_W}")
-    return sigma_max_W ** (n - 1)
+    return _validate.non_negative_float("sigma_max_W", sigma_max_W) ** (n - 1)

@@ -71,10 +71,11 @@ def causal_conv1d(x: torch.Tensor, weight: torch.Tensor, *, dilation: int = 1) -
     Shape:
         ``x``: :math:`(N, C_{in}, T)`; output: :math:`(N, C_{out}, T)`, the same length.
     """
-    _validate.float_tensor("x", x)
+    _validate.has_ndim("x", _validate.float_tensor("x", x), 3, "(N, C, T)")
+    _validate.has_ndim("weight", _validate.float_tensor("weight", weight), 3, "(C_out, C_in, K)")
+    if weight.shape[1] != x.shape[1]:
+        raise ValueError(f"weight has {weight.shape[1]} input channels, but x has {x.shape[1]}")
     _validate.positive_int("dilation", dilation)
-    if x.dim() != 3:
-        raise ValueError(f"x must have shape (N, C, T), got {tuple(x.shape)}")
     # Pad (K - 1) r zeros on the left and none on the right: the output at t ends at input t.
     padding = (weight.shape[-1] - 1) * dilation
     return F.conv1d(F.pad(x, (padding, 0)), weight, dilation=dilation)
@@ -110,6 +111,8 @@ class CausalDilatedStack(nn.Module):
         _validate.positive_int_list("dilations", dilations)
         _validate.positive_int("kernel_size", kernel_size)
         self.activation = _validate.one_of("activation", activation, ("tanh", "identity"))
+        _validate.generator("generator", generator)
+        _validate.float_dtype("dtype", dtype)
         self.dilations = list(dilations)
         scale = (channels * kernel_size) ** -0.5
         shape = (channels, channels, kernel_size)
@@ -119,6 +122,7 @@ class CausalDilatedStack(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _validate.channels_first("x", x, "(N, k, T)", self.weights[0].shape[1])
         for w, r in zip(self.weights, self.dilations, strict=True):
             x = causal_conv1d(x, w, dilation=r)
             x = torch.tanh(x) if self.activation == "tanh" else x
