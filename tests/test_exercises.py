@@ -15,6 +15,7 @@ from sphinx.search.en import SearchEnglish
 
 ROOT = Path(__file__).parents[1]
 JUPYTER_BOOK = Path(sys.executable).parent / "jupyter-book"
+pytestmark = pytest.mark.builds_a_book
 PAGE = """\
 ---
 jupytext:
