@@ -124,3 +124,15 @@ def test_sequential_steps_and_sampling_passes():
 def test_bad_input_is_refused_naming_the_argument(call, error, name):
     with pytest.raises(error, match=rf"^{name} "):
         call()
+
+
+@pytest.mark.parametrize(
+    ("call", "name"),
+    [
+        (lambda: pixelcnn(1).sampling_passes(0, 3), "height"),
+        (lambda: pixelcnn(1).connections(3, 0), "width"),
+    ],
+)
+def test_each_size_argument_is_named_when_refused(call, name):
+    with pytest.raises(ValueError, match=rf"^{name} "):
+        call()

@@ -160,3 +160,26 @@ def test_dependency_map_is_the_whole_north_west_quadrant():
 def test_bad_input_is_refused_naming_the_argument(call, error, name):
     with pytest.raises(error, match=rf"^{name} "):
         call()
+
+
+@pytest.mark.parametrize(
+    ("call", "name"),
+    [
+        (lambda: weight_count(3, 0), "hidden_size"),
+        (lambda: model(D=0), "input_size"),
+        (lambda: model(d=0), "d"),
+        (lambda: model().connections(0, 3), "height"),
+        (lambda: model().sequential_steps(3, 0), "width"),
+    ],
+)
+def test_each_size_argument_is_named_when_refused(call, name):
+    with pytest.raises(ValueError, match=rf"^{name} "):
+        call()
+
+
+def test_a_stacks_connections_are_the_sum_of_its_layers():
+    # Layer 1 maps D inputs to k units; every later layer maps k to k.
+    for height, width in [(1, 1), (3, 2)]:
+        per_layer = model(D=2, k=3).connections(height, width)
+        per_layer += model(D=3, k=3).connections(height, width)
+        assert model(D=2, k=3, d=2).connections(height, width) == per_layer
