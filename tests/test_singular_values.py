@@ -123,3 +123,8 @@ def test_the_absolute_value_form_of_weyl_is_not_a_bound():
     s = torch.linalg.svdvals(A + B)
     assert s[-1] < (torch.linalg.svdvals(A) - sigma_max(B)).abs()[-1]
     assert (s >= weyl_lower_bound(A, B)).all()
+
+
+def test_product_bounds_name_the_argument_when_the_factors_are_not_floats():
+    with pytest.raises(TypeError, match=r"^matrices "):
+        product_bounds([torch.ones(2, 2, dtype=torch.int64)])
