@@ -183,3 +183,8 @@ def test_a_stacks_connections_are_the_sum_of_its_layers():
         per_layer = model(D=2, k=3).connections(height, width)
         per_layer += model(D=3, k=3).connections(height, width)
         assert model(D=2, k=3, d=2).connections(height, width) == per_layer
+
+
+def test_sequential_steps_count_the_default_evaluation():
+    net = model()
+    assert net.sequential_steps(3, 4) == net.evaluate(inputs(1, 2, 3, 4)).steps
