@@ -136,3 +136,8 @@ def test_each_matrix_argument_is_named_when_refused():
             weyl_lower_bound(A, B)
     with pytest.raises(ValueError, match=r"^matrices must be square, got shape \(2, 3\)"):
         product_bounds([torch.ones(2, 3)])
+
+
+def test_scaling_the_zero_matrix_is_refused_naming_it():
+    with pytest.raises(ValueError, match=r"^A must not be the zero matrix"):
+        scale_to_sigma_max(torch.zeros(2, 2), 1.0)
