@@ -162,3 +162,12 @@ def test_bad_input_is_refused_naming_the_argument(kwargs, error, name):
     if name in ("W_h", "h0"):
         with pytest.raises(error, match=rf"^{name} "):
             step_jacobian(good_trace, args["W_h"], h0=args["h0"])
+
+
+def test_step_jacobian_names_a_non_float_state_or_weight():
+    d = draw(4, 2, 3, seed=0)
+    trace = gated_rnn_forward(d["x"], d["W_c"], d["W_h"], d["W_x"], h0=d["h0"])
+    with pytest.raises(TypeError, match=r"^h0 "):
+        step_jacobian(trace, d["W_h"], h0=d["h0"].long())
+    with pytest.raises(TypeError, match=r"^W_h "):
+        step_jacobian(trace, d["W_h"].long(), h0=d["h0"])

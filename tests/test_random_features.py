@@ -129,3 +129,17 @@ def test_double_descent_keeps_double_precision_and_any_fixed_penalty():
 def test_each_argument_is_named_when_refused(call, error, name):
     with pytest.raises(error, match=rf"^{name} "):
         call()
+
+
+def test_teacher_data_is_the_linear_teacher_plus_scaled_noise_in_the_documented_order():
+    beta = torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64)
+    x, y = teacher_data(6, beta, sigma=0.3, generator=seeded(9))
+    g = seeded(9)
+    x_again = torch.randn(6, 3, dtype=torch.float64, generator=g)
+    z = torch.randn(6, dtype=torch.float64, generator=g)
+    assert torch.equal(x, x_again)
+    torch.testing.assert_close(y, x @ beta + 0.3 * z, rtol=1e-15, atol=1e-15)
+    x0, y0 = teacher_data(6, beta, sigma=0.0, generator=seeded(9))  # no noise is allowed
+    assert torch.equal(y0, x0 @ beta)
+    with pytest.raises(TypeError, match=r"^beta "):
+        teacher_data(6, [1.0], sigma=0.3, generator=seeded(9))
