@@ -142,3 +142,8 @@ def test_two_examples_leave_nothing_to_learn_from():
 def test_bad_input_is_refused_naming_the_argument(call, error, name):
     with pytest.raises(error, match=rf"^{name} "):
         call()
+
+
+def test_the_default_epsilon_is_pytorchs():
+    x = torch.randn(3, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(8))
+    torch.testing.assert_close(batch_norm(x), F.batch_norm(x, None, None, training=True))

@@ -221,3 +221,8 @@ def test_the_hypergradient_names_each_refused_argument():
         reversible_hypergradient(theta0, p0, theta0.long(), p0, steps=1, **kw)
     with pytest.raises(ValueError, match=r"^steps "):
         reversible_hypergradient(theta0, p0, theta0, p0, steps=0, **kw)
+
+
+def test_undoing_steps_refuses_a_zero_beta_naming_it():
+    with pytest.raises(ValueError, match=r"^beta "):
+        momentum_descent(theta0, p0, grad_J=grad_J, alpha=0.1, beta=0.0, steps=1, inverse=True)
