@@ -147,3 +147,8 @@ def test_bad_input_is_refused_naming_the_argument(call, error, name):
 def test_the_default_epsilon_is_pytorchs():
     x = torch.randn(3, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(8))
     torch.testing.assert_close(batch_norm(x), F.batch_norm(x, None, None, training=True))
+
+
+def test_normalize_shares_batch_norms_default_epsilon():
+    x = torch.randn(3, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(8))
+    torch.testing.assert_close(normalize(x)[0], batch_norm(x))
