@@ -152,3 +152,9 @@ def test_the_default_epsilon_is_pytorchs():
 def test_normalize_shares_batch_norms_default_epsilon():
     x = torch.randn(3, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(8))
     torch.testing.assert_close(normalize(x)[0], batch_norm(x))
+
+
+def test_whole_batch_jacobian_of_a_batch_of_batches_with_the_default_epsilon():
+    x = torch.randn(2, 3, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(9))
+    expected = torch.stack([jacrev(batch_norm)(b).reshape(12, 12) for b in x])
+    torch.testing.assert_close(whole_batch_jacobian(x), expected)

@@ -176,3 +176,16 @@ def test_parameter_count_names_each_refused_argument(kwargs, error, name):
         parameter_count(args["in_channels"], args["out_channels"], args["kernel_size"])
     with pytest.raises(TypeError, match=r"^bias must be a bool, got int"):
         parameter_count(4, 4, 3, bias=1)
+
+
+def test_output_shape_defaults_are_those_of_conv2d():
+    conv = nn.Conv2d(3, 5, 3, device="meta")
+    assert output_shape((3, 9, 7), 5, 3) == tuple(
+        conv(torch.zeros(1, 3, 9, 7, device="meta")).shape[1:]
+    )
+
+
+@pytest.mark.parametrize("name", ["stride", "padding", "dilation"])
+def test_output_shape_names_a_malformed_pair(name):
+    with pytest.raises(ValueError, match=rf"^{name} "):
+        output_shape((3, 9, 7), 5, 3, **{name: (1, 1, 1)})

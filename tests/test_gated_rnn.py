@@ -171,3 +171,14 @@ def test_step_jacobian_names_a_non_float_state_or_weight():
         step_jacobian(trace, d["W_h"], h0=d["h0"].long())
     with pytest.raises(TypeError, match=r"^W_h "):
         step_jacobian(trace, d["W_h"].long(), h0=d["h0"])
+
+
+def test_the_forward_and_backward_passes_name_a_refused_weight_or_gradient():
+    d = draw(4, 2, 3, seed=0)
+    with pytest.raises(TypeError, match=r"^W_h "):
+        gated_rnn_forward(d["x"], d["W_c"], d["W_h"].long(), d["W_x"])
+    with pytest.raises(ValueError, match=r"^W_h "):
+        gated_rnn_forward(d["x"], d["W_c"], d["W_h"][:, :2], d["W_x"])
+    trace = gated_rnn_forward(d["x"], d["W_c"], d["W_h"], d["W_x"])
+    with pytest.raises(TypeError, match=r"^grad_h "):
+        gated_rnn_backward(trace, d["x"], d["W_c"], d["W_h"], d["W_x"], grad_h=d["y"].long())

@@ -148,3 +148,12 @@ def test_connections_of_a_wide_kernel_on_small_images(height, width):
         jac = torch.func.jacrev(lambda t, w=w, m=m: masked_conv2d(t, w, mask=m))(x)
         total += int((jac != 0).sum())
     assert net.connections(height, width) == total
+
+
+@pytest.mark.parametrize("d", [1, 2])
+def test_dependency_set_of_a_wide_kernel_is_what_autograd_sees(d):
+    net = pixelcnn(d, kernel_size=5)
+    field = dependency_offsets(d, kernel_size=5)
+    size = len(field)
+    assert size == 4 * d + 1  # d layers that each reach 2 pixels
+    assert torch.equal(seen_by(net, size, size, size // 2, size // 2), field.bool())

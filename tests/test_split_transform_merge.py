@@ -147,3 +147,8 @@ def test_bottleneck_is_built_with_the_requested_dtype_and_device():
     assert {(p.dtype, p.device.type) for p in block.parameters()} == {(torch.float64, "meta")}
     with pytest.raises(ValueError, match=r"^in_channels "):
         Bottleneck(0, 4)
+
+
+def test_grouping_refuses_a_plain_bottleneck_naming_its_type():
+    with pytest.raises(TypeError, match=r"^module must be a SplitTransformMerge, got Bottleneck"):
+        grouped_from_paths(Bottleneck(8, 4, device="meta"))
