@@ -182,3 +182,20 @@ def test_the_forward_and_backward_passes_name_a_refused_weight_or_gradient():
     trace = gated_rnn_forward(d["x"], d["W_c"], d["W_h"], d["W_x"])
     with pytest.raises(TypeError, match=r"^grad_h "):
         gated_rnn_backward(trace, d["x"], d["W_c"], d["W_h"], d["W_x"], grad_h=d["y"].long())
+
+
+@pytest.mark.parametrize(
+    ("change", "error", "name"),
+    [
+        ({"W_c": torch.zeros(3, 2, dtype=torch.int64)}, TypeError, "W_c"),
+        ({"h0": torch.zeros(3, dtype=torch.int64)}, TypeError, "h0"),
+        ({"probe": torch.zeros(4, 2, dtype=torch.float64)}, ValueError, "probe"),
+    ],
+)
+def test_the_forward_pass_names_each_refused_input(change, error, name):
+    d = draw(4, 2, 3, seed=0)
+    args = {"W_c": d["W_c"], "h0": d["h0"], "probe": None} | change
+    with pytest.raises(error, match=rf"^{name} "):
+        gated_rnn_forward(
+            d["x"], args["W_c"], d["W_h"], d["W_x"], h0=args["h0"], probe=args["probe"]
+        )
