@@ -199,3 +199,9 @@ def test_the_forward_pass_names_each_refused_input(change, error, name):
         gated_rnn_forward(
             d["x"], args["W_c"], d["W_h"], d["W_x"], h0=args["h0"], probe=args["probe"]
         )
+
+
+def test_the_state_size_is_read_from_the_rows_of_W_h():
+    d = draw(4, 2, 3, seed=0)
+    with pytest.raises(ValueError, match=r"^W_h must have shape \(3, 3\), got \(3, 2\)"):
+        gated_rnn_forward(d["x"], d["W_c"], d["W_h"][:, :2], d["W_x"])
