@@ -32,7 +32,8 @@ bench: $(READY)
 
 # Mutation testing of src/derived ([tool.mutmut] in pyproject.toml): each mutant is run against the
 # unit tests that call the mutated function; results stay in mutants/ (`mutmut results`,
-# `mutmut show NAME`), and a second run tests only the mutants whose function changed.
+# `mutmut show NAME`), and a later run tests only the mutants not checked yet or whose function
+# changed. Survivors and why each is equivalent: tests/MUTANTS.md.
 # One thread per test process: mutmut runs one process per core.
 mutation: $(READY)
 	OMP_NUM_THREADS=1 $(BIN)/mutmut run
