@@ -106,3 +106,7 @@ def test_refusals_name_the_matrix_and_the_shear():
         normal_residual_singular_values(torch.tensor([[0.0, 1.0], [0.0, 0.0]]))
     with pytest.raises(ValueError, match=r"^b "):
         shear_sigma_min(0.0)
+
+
+def test_the_shear_is_built_on_the_requested_device():
+    assert shear(0.5, device="meta").device.type == "meta"
