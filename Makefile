@@ -8,7 +8,7 @@ READY := $(VENV)/.ready
 # -n: every cross-reference must resolve; -W: a warning is an error; --keep-going: report them all.
 BOOK_FLAGS := -W -n --keep-going
 
-.PHONY: book exercises test determinism bench lock clean
+.PHONY: book exercises test determinism bench mutation lock clean
 
 BUILD := $(BIN)/jupyter-book build . $(BOOK_FLAGS)
 
@@ -39,6 +39,16 @@ determinism: $(READY)
 bench: $(READY)
 	$(BIN)/python benchmarks/bench_build.py
 	$(BIN)/python benchmarks/bench_mdrnn.py --threads 1
+
+# Mutation testing of src/derived ([tool.mutmut] in pyproject.toml): each mutant is run against the
+# unit tests that call the mutated function; results stay in mutants/ (`mutmut results`,
+# `mutmut show NAME`), and a later run tests only the mutants not checked yet or whose function
+# changed. Survivors and why each is equivalent: tests/MUTANTS.md.
+# One thread per test process: mutmut runs one process per core.
+mutation: $(READY)
+	OMP_NUM_THREADS=1 $(BIN)/mutmut run
+	$(BIN)/mutmut export-cicd-stats
+	$(BIN)/mutmut results
 
 $(READY): requirements.txt pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed")'

@@ -173,3 +173,12 @@ def test_bound_and_asymptote_refuse_bad_input():
         tanh_iterate(torch.tensor([0.5]))
     with pytest.raises(ValueError, match=r"^activation "):
         local_derivative(torch.zeros(1), activation="relu")
+
+
+def test_tanh_iterate_is_defined_from_the_first_layer_on():
+    i = torch.tensor([1.0, 1.5], dtype=torch.float64)
+    torch.testing.assert_close(tanh_iterate(i) ** 2 * 2 * i, torch.full_like(i, 3.0))
+    with pytest.raises(ValueError, match=r"^i "):
+        tanh_iterate(torch.tensor([0.5]))
+    with pytest.raises(TypeError, match=r"^i "):
+        tanh_iterate(torch.tensor([2]))

@@ -37,3 +37,13 @@ def test_nothing_is_saved_without_grad_or_after_the_graph_is_dropped():
             torch.sin(x).sum()  # each graph is freed before the next is built
     assert meter.peak == x.nbytes
     assert meter.current == 0
+
+
+def test_a_storage_stays_counted_until_its_last_holder_is_freed():
+    x = torch.ones(300, dtype=torch.float64, requires_grad=True)
+    with peak_saved_bytes() as meter:
+        graphs = [torch.sin(x).sum() for _ in range(3)]  # three graphs hold x
+        while graphs:
+            assert meter.current == x.nbytes
+            graphs.pop()
+    assert meter.current == 0

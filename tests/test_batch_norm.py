@@ -142,3 +142,19 @@ def test_two_examples_leave_nothing_to_learn_from():
 def test_bad_input_is_refused_naming_the_argument(call, error, name):
     with pytest.raises(error, match=rf"^{name} "):
         call()
+
+
+def test_the_default_epsilon_is_pytorchs():
+    x = torch.randn(3, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(8))
+    torch.testing.assert_close(batch_norm(x), F.batch_norm(x, None, None, training=True))
+
+
+def test_normalize_shares_batch_norms_default_epsilon():
+    x = torch.randn(3, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(8))
+    torch.testing.assert_close(normalize(x)[0], batch_norm(x))
+
+
+def test_whole_batch_jacobian_of_a_batch_of_batches_with_the_default_epsilon():
+    x = torch.randn(2, 3, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(9))
+    expected = torch.stack([jacrev(batch_norm)(b).reshape(12, 12) for b in x])
+    torch.testing.assert_close(whole_batch_jacobian(x), expected)

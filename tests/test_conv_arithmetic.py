@@ -153,3 +153,39 @@ def test_output_shape_refuses_bad_arguments(arguments, error, name):
 def test_parameter_count_refuses_bad_arguments(arguments, kwargs, error, name):
     with pytest.raises(error, match=rf"^{name} "):
         parameter_count(*arguments, **kwargs)
+
+
+def test_a_parameter_count_is_an_integer():
+    count = parameter_count(6, 4, 3, groups=2)
+    assert isinstance(count, int)
+    assert count == 4 * (6 // 2 * 3 * 3 + 1)  # F filters of C/g x k x k weights and a bias
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "name"),
+    [
+        ({"in_channels": 0}, ValueError, "in_channels"),
+        ({"out_channels": 0}, ValueError, "out_channels"),
+        ({"kernel_size": (3, 3, 3)}, ValueError, "kernel_size"),
+        ({"kernel_size": (3, 0)}, ValueError, "kernel_size"),
+    ],
+)
+def test_parameter_count_names_each_refused_argument(kwargs, error, name):
+    args = {"in_channels": 4, "out_channels": 4, "kernel_size": 3} | kwargs
+    with pytest.raises(error, match=rf"^{name} "):
+        parameter_count(args["in_channels"], args["out_channels"], args["kernel_size"])
+    with pytest.raises(TypeError, match=r"^bias must be a bool, got int"):
+        parameter_count(4, 4, 3, bias=1)
+
+
+def test_output_shape_defaults_are_those_of_conv2d():
+    conv = nn.Conv2d(3, 5, 3, device="meta")
+    assert output_shape((3, 9, 7), 5, 3) == tuple(
+        conv(torch.zeros(1, 3, 9, 7, device="meta")).shape[1:]
+    )
+
+
+@pytest.mark.parametrize("name", ["stride", "padding", "dilation"])
+def test_output_shape_names_a_malformed_pair(name):
+    with pytest.raises(ValueError, match=rf"^{name} "):
+        output_shape((3, 9, 7), 5, 3, **{name: (1, 1, 1)})

@@ -122,3 +122,8 @@ def test_orders_refuse_bad_input(function):
         function(torch.ones(1), torch.ones(1, dtype=torch.long), torch.relu)
     with pytest.raises(TypeError, match=r"^z "):
         positively_homogeneous([1.0], positive_slope=1.0, negative_slope=0.0)
+
+
+def test_the_mask_is_returned_on_the_requested_device():
+    mask = dropout_mask((2, 3), p=0.5, generator=torch.Generator().manual_seed(0), device="meta")
+    assert mask.device.type == "meta"

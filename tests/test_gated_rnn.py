@@ -162,3 +162,46 @@ def test_bad_input_is_refused_naming_the_argument(kwargs, error, name):
     if name in ("W_h", "h0"):
         with pytest.raises(error, match=rf"^{name} "):
             step_jacobian(good_trace, args["W_h"], h0=args["h0"])
+
+
+def test_step_jacobian_names_a_non_float_state_or_weight():
+    d = draw(4, 2, 3, seed=0)
+    trace = gated_rnn_forward(d["x"], d["W_c"], d["W_h"], d["W_x"], h0=d["h0"])
+    with pytest.raises(TypeError, match=r"^h0 "):
+        step_jacobian(trace, d["W_h"], h0=d["h0"].long())
+    with pytest.raises(TypeError, match=r"^W_h "):
+        step_jacobian(trace, d["W_h"].long(), h0=d["h0"])
+
+
+def test_the_forward_and_backward_passes_name_a_refused_weight_or_gradient():
+    d = draw(4, 2, 3, seed=0)
+    with pytest.raises(TypeError, match=r"^W_h "):
+        gated_rnn_forward(d["x"], d["W_c"], d["W_h"].long(), d["W_x"])
+    with pytest.raises(ValueError, match=r"^W_h "):
+        gated_rnn_forward(d["x"], d["W_c"], d["W_h"][:, :2], d["W_x"])
+    trace = gated_rnn_forward(d["x"], d["W_c"], d["W_h"], d["W_x"])
+    with pytest.raises(TypeError, match=r"^grad_h "):
+        gated_rnn_backward(trace, d["x"], d["W_c"], d["W_h"], d["W_x"], grad_h=d["y"].long())
+
+
+@pytest.mark.parametrize(
+    ("change", "error", "name"),
+    [
+        ({"W_c": torch.zeros(3, 2, dtype=torch.int64)}, TypeError, "W_c"),
+        ({"h0": torch.zeros(3, dtype=torch.int64)}, TypeError, "h0"),
+        ({"probe": torch.zeros(4, 2, dtype=torch.float64)}, ValueError, "probe"),
+    ],
+)
+def test_the_forward_pass_names_each_refused_input(change, error, name):
+    d = draw(4, 2, 3, seed=0)
+    args = {"W_c": d["W_c"], "h0": d["h0"], "probe": None} | change
+    with pytest.raises(error, match=rf"^{name} "):
+        gated_rnn_forward(
+            d["x"], args["W_c"], d["W_h"], d["W_x"], h0=args["h0"], probe=args["probe"]
+        )
+
+
+def test_the_state_size_is_read_from_the_rows_of_W_h():
+    d = draw(4, 2, 3, seed=0)
+    with pytest.raises(ValueError, match=r"^W_h must have shape \(3, 3\), got \(3, 2\)"):
+        gated_rnn_forward(d["x"], d["W_c"], d["W_h"][:, :2], d["W_x"])

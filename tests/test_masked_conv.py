@@ -124,3 +124,36 @@ def test_sequential_steps_and_sampling_passes():
 def test_bad_input_is_refused_naming_the_argument(call, error, name):
     with pytest.raises(error, match=rf"^{name} "):
         call()
+
+
+@pytest.mark.parametrize(
+    ("call", "name"),
+    [
+        (lambda: pixelcnn(1).sampling_passes(0, 3), "height"),
+        (lambda: pixelcnn(1).connections(3, 0), "width"),
+    ],
+)
+def test_each_size_argument_is_named_when_refused(call, name):
+    with pytest.raises(ValueError, match=rf"^{name} "):
+        call()
+
+
+@pytest.mark.parametrize(("height", "width"), [(1, 1), (2, 3), (3, 1), (6, 6)])
+def test_connections_of_a_wide_kernel_on_small_images(height, width):
+    # A 5x5 kernel reaches two rows and columns away: off the image on small ones.
+    net = pixelcnn(2, kernel_size=5)
+    total = 0
+    for w, m in zip(net.weights, net.masks(), strict=True):
+        x = torch.zeros(1, 2, height, width, dtype=torch.float64)
+        jac = torch.func.jacrev(lambda t, w=w, m=m: masked_conv2d(t, w, mask=m))(x)
+        total += int((jac != 0).sum())
+    assert net.connections(height, width) == total
+
+
+@pytest.mark.parametrize("d", [1, 2])
+def test_dependency_set_of_a_wide_kernel_is_what_autograd_sees(d):
+    net = pixelcnn(d, kernel_size=5)
+    field = dependency_offsets(d, kernel_size=5)
+    size = len(field)
+    assert size == 4 * d + 1  # d layers that each reach 2 pixels
+    assert torch.equal(seen_by(net, size, size, size // 2, size // 2), field.bool())

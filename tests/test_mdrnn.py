@@ -160,3 +160,56 @@ def test_dependency_map_is_the_whole_north_west_quadrant():
 def test_bad_input_is_refused_naming_the_argument(call, error, name):
     with pytest.raises(error, match=rf"^{name} "):
         call()
+
+
+@pytest.mark.parametrize(
+    ("call", "name"),
+    [
+        (lambda: weight_count(3, 0), "hidden_size"),
+        (lambda: model(D=0), "input_size"),
+        (lambda: model(d=0), "d"),
+        (lambda: model().connections(0, 3), "height"),
+        (lambda: model().sequential_steps(3, 0), "width"),
+    ],
+)
+def test_each_size_argument_is_named_when_refused(call, name):
+    with pytest.raises(ValueError, match=rf"^{name} "):
+        call()
+
+
+def test_a_stacks_connections_are_the_sum_of_its_layers():
+    # Layer 1 maps D inputs to k units; every later layer maps k to k.
+    for height, width in [(1, 1), (3, 2)]:
+        per_layer = model(D=2, k=3).connections(height, width)
+        per_layer += model(D=3, k=3).connections(height, width)
+        assert model(D=2, k=3, d=2).connections(height, width) == per_layer
+
+
+def test_sequential_steps_count_the_default_evaluation():
+    net = model()
+    assert net.sequential_steps(3, 4) == net.evaluate(inputs(1, 2, 3, 4)).steps
+
+
+def test_weights_have_variance_one_over_the_fan_in_and_are_reproducible():
+    a, b = model(D=64, k=64, d=2, seed=3), model(D=64, k=64, d=2, seed=3)
+    weights = torch.cat([w.detach().flatten() for w in a.parameters()])  # 6 x 4096 draws
+    assert abs(weights.var().item() * 64 - 1) < 0.05
+    assert abs(weights.mean().item()) < 0.01
+    assert all(torch.equal(u, v) for u, v in zip(a.parameters(), b.parameters(), strict=True))
+
+
+@pytest.mark.parametrize("method", ["raster", "wavefront", "pipelined"])
+def test_the_schedule_holds_integer_step_numbers(method):
+    schedule = model().evaluate(inputs(1, 2, 3, 4), method=method).schedule
+    assert schedule.dtype == torch.long
+
+
+def test_shape_refusals_name_the_weight_and_the_expected_shape():
+    W_in, W_W, W_N = model(D=2, k=3).layers()[0]
+    x = inputs(1, 2, 3, 3)
+    with pytest.raises(ValueError, match=r"^W_in must have shape \(k, D\) = \(3, 2\)"):
+        raster(x, W_in[:, :1], W_W, W_N)
+    with pytest.raises(ValueError, match=r"^W_W must have shape \(k, k\) = \(3, 3\)"):
+        raster(x, W_in, torch.zeros(3, 4, dtype=torch.float64), W_N)
+    with pytest.raises(ValueError, match=r"^layers must be a non-empty list of \(W_in, W_W, W_N\)"):
+        pipelined(x, [])

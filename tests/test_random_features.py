@@ -95,3 +95,51 @@ def test_double_descent_errors_are_those_of_single_fits():
 def test_bad_input_is_refused_naming_the_argument(call, error, name):
     with pytest.raises(error, match=rf"^{name} "):
         call()
+
+
+def test_double_descent_keeps_double_precision_and_any_fixed_penalty():
+    kwargs = {"num_trials": 1, "d": 3, "n_train": 8, "n_val": 4, "n_test": 4}
+    results = [
+        double_descent([4], lam_fixed=0.3, lam_grid=grid, generator=seeded(6), **kwargs)
+        for grid in (torch.tensor([0.01, 1.0], dtype=torch.float64), torch.tensor([0.3]).double())
+    ]
+    # The fixed penalty's error does not depend on whether the tuning grid holds it.
+    assert torch.equal(results[0].fixed, results[1].fixed)
+    assert {r.dtype for r in results[0]} == {torch.float64}
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "name"),
+    [
+        (
+            lambda: relu_features(torch.ones(2, 3, dtype=torch.int64), torch.ones(4, 3)),
+            TypeError,
+            "x",
+        ),
+        (lambda: relu_features(torch.ones(3), torch.ones(4, 3)), ValueError, "x"),
+        (
+            lambda: double_descent(
+                [3], lam_fixed=0.1, lam_grid=[1.0], num_trials=1, generator=seeded(0)
+            ),
+            TypeError,
+            "lam_grid",
+        ),
+    ],
+)
+def test_each_argument_is_named_when_refused(call, error, name):
+    with pytest.raises(error, match=rf"^{name} "):
+        call()
+
+
+def test_teacher_data_is_the_linear_teacher_plus_scaled_noise_in_the_documented_order():
+    beta = torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64)
+    x, y = teacher_data(6, beta, sigma=0.3, generator=seeded(9))
+    g = seeded(9)
+    x_again = torch.randn(6, 3, dtype=torch.float64, generator=g)
+    z = torch.randn(6, dtype=torch.float64, generator=g)
+    assert torch.equal(x, x_again)
+    torch.testing.assert_close(y, x @ beta + 0.3 * z, rtol=1e-15, atol=1e-15)
+    x0, y0 = teacher_data(6, beta, sigma=0.0, generator=seeded(9))  # no noise is allowed
+    assert torch.equal(y0, x0 @ beta)
+    with pytest.raises(TypeError, match=r"^beta "):
+        teacher_data(6, [1.0], sigma=0.3, generator=seeded(9))

@@ -145,3 +145,17 @@ def test_kaiming_weight_has_variance_two_over_d():
 def test_bad_input_is_refused_naming_the_argument(call, error, name):
     with pytest.raises(error, match=rf"^{name} "):
         call()
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_a_block_is_a_stack_of_one_with_the_same_epsilon(variant):
+    x, weight = inputs(6, 4, 1)
+    for eps in (1e-5, 0.5):
+        torch.testing.assert_close(
+            block(x, weight[0, 0], weight[0, 1], variant=variant, eps=eps),
+            stack(x, weight, variant=variant, eps=eps),
+        )
+    assert not torch.allclose(
+        block(x, weight[0, 0], weight[0, 1], variant=variant, eps=0.5),
+        block(x, weight[0, 0], weight[0, 1], variant=variant),
+    )

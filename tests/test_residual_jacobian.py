@@ -97,3 +97,16 @@ def test_shear_breaks_the_sigma_min_bound_once_b_exceeds_zero():
 def test_bad_input_is_refused_naming_the_argument(call, error, name):
     with pytest.raises(error, match=rf"^{name} "):
         call()
+
+
+def test_refusals_name_the_matrix_and_the_shear():
+    with pytest.raises(TypeError, match=r"^F "):
+        normal_residual_singular_values(torch.eye(2, dtype=torch.int64))
+    with pytest.raises(ValueError, match=r"^F must be a symmetric matrix"):
+        normal_residual_singular_values(torch.tensor([[0.0, 1.0], [0.0, 0.0]]))
+    with pytest.raises(ValueError, match=r"^b "):
+        shear_sigma_min(0.0)
+
+
+def test_the_shear_is_built_on_the_requested_device():
+    assert shear(0.5, device="meta").device.type == "meta"

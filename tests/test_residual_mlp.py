@@ -174,3 +174,16 @@ def test_bad_shapes_and_sizes_are_refused():
         init_parameters(3, 4, 1, generator=torch.Generator())
     with pytest.raises(TypeError, match=r"^width "):
         init_parameters(3, 4.0, 3, generator=torch.Generator())
+
+
+def test_every_function_defaults_to_the_network_forward_runs():
+    # One default network (tanh, residual) throughout the module.
+    x, A, b = network(0, 4)
+    y = forward(x, A, b)
+    torch.testing.assert_close(hidden_stack(y[1], A, b), y[-2], rtol=0, atol=0)
+    torch.testing.assert_close(
+        hidden_jacobian(x, A, b), jacrev(lambda t: hidden_stack(t, A, b))(y[1])
+    )
+    assert torch.equal(y[-1], forward(x, A, b, activation="tanh", residual=True)[-1])
+    with pytest.raises(TypeError, match=r"^y_1 "):
+        hidden_stack(y[1].long(), A, b)

@@ -213,3 +213,16 @@ def test_bad_input_is_refused_naming_the_argument():
         )
     with pytest.raises(ValueError, match=r"^grad_p "):
         reversible_hypergradient(theta0, p0, theta0, p0[:1], steps=1, **kw)
+
+
+def test_the_hypergradient_names_each_refused_argument():
+    kw = {"grad_J": grad_J, "alpha": 0.1, "beta": 0.9}
+    with pytest.raises(TypeError, match=r"^grad_theta "):
+        reversible_hypergradient(theta0, p0, theta0.long(), p0, steps=1, **kw)
+    with pytest.raises(ValueError, match=r"^steps "):
+        reversible_hypergradient(theta0, p0, theta0, p0, steps=0, **kw)
+
+
+def test_undoing_steps_refuses_a_zero_beta_naming_it():
+    with pytest.raises(ValueError, match=r"^beta "):
+        momentum_descent(theta0, p0, grad_J=grad_J, alpha=0.1, beta=0.0, steps=1, inverse=True)

@@ -111,3 +111,27 @@ def test_bad_arguments_are_refused_naming_them():
         exact_momentum_descent(theta0, p0, steps=1, radix_bits=0, **kw)
     with pytest.raises(TypeError, match=r"^x "):
         to_fixed_point(theta0.long(), radix_bits=10)
+
+
+def test_the_smallest_beta_is_one_unit_of_the_last_bit():
+    assert beta_numerator(2.0**-BETA_BITS) == 1
+
+
+def test_fixed_point_values_are_unbounded_integers():
+    # numpy's int64 would wrap around silently once the buffer outgrows 63 bits.
+    assert to_fixed_point(torch.tensor([1e-3], dtype=torch.float64), radix_bits=10).dtype == object
+
+
+def test_the_exact_hypergradient_returns_the_initial_state_and_names_its_arguments():
+    kw = {"grad_J": grad_J, "alpha": 0.05, "beta": BETA}
+    state = exact_momentum_descent(theta0, p0, steps=3, **kw)
+    zero = torch.zeros(D, dtype=torch.float64)
+    result, _ = exact_reversible_hypergradient(state, zero, zero, steps=3, **kw)
+    for recovered, start in [(result.theta, theta0), (result.p, p0)]:
+        exact = from_fixed_point(to_fixed_point(start, radix_bits=64), radix_bits=64, like=start)
+        assert torch.equal(recovered, exact)
+    for grads, name in [((zero.long(), zero), "grad_theta"), ((zero, zero.long()), "grad_p")]:
+        with pytest.raises(TypeError, match=rf"^{name} "):
+            exact_reversible_hypergradient(state, *grads, steps=3, **kw)
+    with pytest.raises(ValueError, match=r"^steps "):
+        exact_reversible_hypergradient(state, zero, zero, steps=0, **kw)

@@ -86,3 +86,33 @@ def test_large_penalty_shrinks_towards_zero():
 def test_bad_input_is_refused_naming_the_argument(solver, X, y, lam, error, name):
     with pytest.raises(error, match=rf"^{name} "):
         solver(X, y, lam=lam)
+
+
+@pytest.mark.parametrize(("N", "p", "form"), [(6, 3, "primal"), (4, 4, "primal"), (3, 6, "dual")])
+def test_ridge_solves_the_smaller_system(monkeypatch, N, p, form):
+    # The primal system is p x p and the dual N x N; the primal form is taken when p <= N.
+    import derived.ridge as module
+
+    used = []
+
+    def spy(name):
+        solver = getattr(module, f"ridge_{name}")
+
+        def recorded(*args, **kwargs):
+            used.append(name)
+            return solver(*args, **kwargs)
+
+        return recorded
+
+    for name in ("primal", "dual"):
+        monkeypatch.setattr(module, f"ridge_{name}", spy(name))
+    X, y = problem(N, p, 3)
+    ridge(X, y, lam=1.0)
+    assert used == [form]
+
+
+def test_a_refusal_says_what_was_expected_and_what_was_given():
+    with pytest.raises(ValueError, match=r"^y must have shape \(3,\) to match X, got \(2,\)"):
+        ridge(torch.ones(3, 2), torch.ones(2), lam=1.0)
+    with pytest.raises(TypeError, match=r"^lam must be a number or a tensor, got str"):
+        ridge(torch.ones(3, 2), torch.ones(3), lam="0.1")

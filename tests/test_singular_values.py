@@ -123,3 +123,21 @@ def test_the_absolute_value_form_of_weyl_is_not_a_bound():
     s = torch.linalg.svdvals(A + B)
     assert s[-1] < (torch.linalg.svdvals(A) - sigma_max(B)).abs()[-1]
     assert (s >= weyl_lower_bound(A, B)).all()
+
+
+def test_product_bounds_name_the_argument_when_the_factors_are_not_floats():
+    with pytest.raises(TypeError, match=r"^matrices "):
+        product_bounds([torch.ones(2, 2, dtype=torch.int64)])
+
+
+def test_each_matrix_argument_is_named_when_refused():
+    for A, B, name in [(torch.ones(2), torch.eye(2), "A"), (torch.eye(2), torch.ones(2), "B")]:
+        with pytest.raises(ValueError, match=rf"^{name} "):
+            weyl_lower_bound(A, B)
+    with pytest.raises(ValueError, match=r"^matrices must be square, got shape \(2, 3\)"):
+        product_bounds([torch.ones(2, 3)])
+
+
+def test_scaling_the_zero_matrix_is_refused_naming_it():
+    with pytest.raises(ValueError, match=r"^A must not be the zero matrix"):
+        scale_to_sigma_max(torch.zeros(2, 2), 1.0)

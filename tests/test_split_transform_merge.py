@@ -130,3 +130,25 @@ def test_bad_arguments_are_refused_naming_them():
         reset_parameters(Bottleneck(8, 4), generator=0)
     with pytest.raises(ValueError, match=r"^cardinality "):
         split_transform_merge_parameter_count(8, cardinality=0, bottleneck_width=4)
+
+
+def test_bottleneck_is_three_convolutions_each_followed_by_a_relu():
+    block = Bottleneck(6, 3, generator=torch.Generator().manual_seed(4))
+    x = torch.randn(2, 6, 5, 4, generator=torch.Generator().manual_seed(5))
+    first, middle, last = (m for m in block.modules() if isinstance(m, nn.Conv2d))
+    h = torch.relu(nn.functional.conv2d(x, first.weight, first.bias))
+    h = torch.relu(nn.functional.conv2d(h, middle.weight, middle.bias, padding=1))
+    expected = torch.relu(nn.functional.conv2d(h, last.weight, last.bias))
+    torch.testing.assert_close(block(x), expected)
+
+
+def test_bottleneck_is_built_with_the_requested_dtype_and_device():
+    block = Bottleneck(8, 4, dtype=torch.float64, device="meta")
+    assert {(p.dtype, p.device.type) for p in block.parameters()} == {(torch.float64, "meta")}
+    with pytest.raises(ValueError, match=r"^in_channels "):
+        Bottleneck(0, 4)
+
+
+def test_grouping_refuses_a_plain_bottleneck_naming_its_type():
+    with pytest.raises(TypeError, match=r"^module must be a SplitTransformMerge, got Bottleneck"):
+        grouped_from_paths(Bottleneck(8, 4, device="meta"))

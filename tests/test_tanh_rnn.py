@@ -79,3 +79,8 @@ def test_half_identity_from_zero_attains_the_bound(n):
 def test_bad_input_is_refused_naming_the_argument(call, error, name):
     with pytest.raises(error, match=rf"^{name} "):
         call()
+
+
+def test_a_zero_recurrent_weight_cuts_every_chain_longer_than_one_state():
+    assert jacobian_bound(0.0, 1) == 1.0  # the identity: x_1 with respect to itself
+    assert jacobian_bound(0.0, 3) == 0.0

@@ -73,3 +73,12 @@ def test_positive_int_list_accepts_positive_ints_and_names_the_argument_otherwis
         positive_int_list("dilations", [1, 0])
     with pytest.raises(TypeError, match=r"^dilations must be an int"):
         positive_int_list("dilations", [1, 2.0])
+
+
+def test_type_refusals_say_what_was_given():
+    from derived._validate import probability
+
+    with pytest.raises(TypeError, match=r"^p must be a float, got str$"):
+        probability("p", "0.5")
+    with pytest.raises(TypeError, match=r"^dilations must be a list of ints, got int$"):
+        positive_int_list("dilations", 3)

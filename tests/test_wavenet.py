@@ -138,3 +138,66 @@ def test_sequential_steps_are_the_convolutions_the_forward_pass_chains(d):
 def test_bad_input_is_refused_naming_the_argument(call, error, name):
     with pytest.raises(error, match=rf"^{name} "):
         call()
+
+
+def direct_causal_conv(x, w, r):
+    # y[t] = sum_m w[m] x[t - (K-1-m) r], with x = 0 before the start.
+    y = torch.zeros(x.shape[0], w.shape[0], x.shape[-1], dtype=x.dtype)
+    K, T = w.shape[-1], x.shape[-1]
+    for m in range(K):
+        lag = (K - 1 - m) * r
+        if lag < T:
+            y[..., lag:] += torch.einsum("oc,nct->not", w[:, :, m], x[..., : T - lag])
+    return y
+
+
+@pytest.mark.parametrize("activation", ["tanh", "identity"])
+def test_the_stack_is_its_causal_convolutions_each_followed_by_the_activation(activation):
+    g = torch.Generator().manual_seed(1)
+    net = CausalDilatedStack(3, [1, 2, 4], kernel_size=3, activation=activation, generator=g)
+    x = torch.randn(2, 3, 11, dtype=torch.float64, generator=torch.Generator().manual_seed(2))
+    phi = torch.tanh if activation == "tanh" else (lambda h: h)
+    h = x
+    for w, r in zip(net.weights, [1, 2, 4], strict=True):
+        h = phi(direct_causal_conv(h, w, r))
+    torch.testing.assert_close(net(x), h)
+    torch.testing.assert_close(
+        causal_conv1d(x, net.weights[0]), direct_causal_conv(x, net.weights[0], 1)
+    )
+
+
+def test_weights_have_variance_one_over_the_fan_in_and_are_reproducible():
+    channels, kernel_size = 8, 4
+    a = stack([1] * 32, channels=channels, kernel_size=kernel_size, seed=5)
+    b = stack([1] * 32, channels=channels, kernel_size=kernel_size, seed=5)
+    weights = torch.cat([w.detach().flatten() for w in a.weights])  # 8192 draws
+    assert abs(weights.var().item() * channels * kernel_size - 1) < 0.05
+    assert abs(weights.mean().item()) < 0.02
+    assert all(torch.equal(u, v) for u, v in zip(a.weights, b.weights, strict=True))
+
+
+def test_the_stack_and_the_formula_share_the_default_kernel_size():
+    net = CausalDilatedStack(2, [1, 2], generator=torch.Generator().manual_seed(0))
+    assert net.receptive_field() == receptive_field([1, 2])
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "name"),
+    [
+        (
+            lambda: causal_conv1d(torch.zeros(1, 2, 3, dtype=torch.int64), torch.zeros(2, 2, 2)),
+            TypeError,
+            "x",
+        ),
+        (lambda: stack([1, 0]), ValueError, "dilations"),
+        (lambda: stack([1], kernel_size=0), ValueError, "kernel_size"),
+        (
+            lambda: CausalDilatedStack(2, [1], activation="relu", generator=torch.Generator()),
+            ValueError,
+            "activation",
+        ),
+    ],
+)
+def test_each_argument_is_named_when_refused(call, error, name):
+    with pytest.raises(error, match=rf"^{name} "):
+        call()

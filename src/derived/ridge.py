@@ -47,11 +47,8 @@ def ridge_primal(X: torch.Tensor, y: torch.Tensor, *, lam: torch.Tensor | float)
     """
     lam = _check(X, y, lam)
     eye = torch.eye(X.shape[1], dtype=X.dtype, device=X.device)
-    gram = X.T @ X
-    if lam.ndim == 0:
-        return torch.linalg.solve(gram + lam * eye, X.T @ y)
-    rhs = (X.T @ y).expand(len(lam), -1)
-    return torch.linalg.solve(gram + lam[:, None, None] * eye, rhs)
+    # A 1-d lam gives a batch of systems; solve broadcasts the one right-hand side over it.
+    return torch.linalg.solve(X.T @ X + lam[..., None, None] * eye, X.T @ y)
 
 
 def ridge_dual(X: torch.Tensor, y: torch.Tensor, *, lam: torch.Tensor | float) -> torch.Tensor:
@@ -61,11 +58,7 @@ def ridge_dual(X: torch.Tensor, y: torch.Tensor, *, lam: torch.Tensor | float) -
     """
     lam = _check(X, y, lam)
     eye = torch.eye(X.shape[0], dtype=X.dtype, device=X.device)
-    kernel = X @ X.T
-    if lam.ndim == 0:
-        return X.T @ torch.linalg.solve(kernel + lam * eye, y)
-    alpha = torch.linalg.solve(kernel + lam[:, None, None] * eye, y.expand(len(lam), -1))
-    return alpha @ X
+    return torch.linalg.solve(X @ X.T + lam[..., None, None] * eye, y) @ X
 
 
 def ridge(X: torch.Tensor, y: torch.Tensor, *, lam: torch.Tensor | float) -> torch.Tensor:
