@@ -134,7 +134,7 @@ def test_each_matrix_argument_is_named_when_refused():
     for A, B, name in [(torch.ones(2), torch.eye(2), "A"), (torch.eye(2), torch.ones(2), "B")]:
         with pytest.raises(ValueError, match=rf"^{name} "):
             weyl_lower_bound(A, B)
-    with pytest.raises(ValueError, match=r"^matrices must be square, got shape \(2, 3\)"):
+    with pytest.raises(ValueError, match=r"^matrices must be square, .*got \(2, 3\)"):
         product_bounds([torch.ones(2, 3)])
 
 

@@ -36,7 +36,9 @@ def _window_index(length: int, kernel_size: int, stride: int, dilation: int) -> 
 def _check_x(x: torch.Tensor, *, batched: bool) -> None:
     _validate.float_tensor("x", x)
     if x.dim() != 2 and not (batched and x.dim() > 2):
-        raise ValueError(f"x must have shape (C, L){' or (*, C, L)' * batched}, got {x.shape}")
+        raise ValueError(
+            f"x must have shape (C, L){' or (*, C, L)' * batched}, got {tuple(x.shape)}"
+        )
 
 
 def _check_W(W: torch.Tensor, channels: int, dtype: torch.dtype) -> None:

@@ -48,7 +48,7 @@ def _check_layer(weights: Weights, size: int, source: str, prefix: str = "") -> 
     for name, w, shape in zip(names, weights, ((k, size), (k, k), (k, k)), strict=True):
         if w.shape != shape:
             raise ValueError(
-                f"{name} must have shape {shape} for {names[1]} and {source}, got {w.shape}"
+                f"{name} must have shape {shape} for {names[1]} and {source}, got {tuple(w.shape)}"
             )
     return k
 

@@ -55,7 +55,7 @@ def _check(
     m = A[0].shape[0]
     if A[-1].shape != (1, m):
         raise ValueError(
-            f"A[-1] must have shape (1, m) = (1, {m}) (a scalar output), got {A[-1].shape}"
+            f"A[-1] must have shape (1, m) = (1, {m}) (a scalar output), got {tuple(A[-1].shape)}"
         )
     for ell in range(1, len(A) - 1):
         _validate.has_shape(f"A[{ell}]", A[ell], (m, m))

@@ -46,7 +46,9 @@ def beta_numerator(beta: float) -> int:
 def _check_digits(v: np.ndarray, buffer: np.ndarray, n: int) -> None:
     _validate.int_array("v", v)
     if _validate.int_array("buffer", buffer).shape != v.shape:
-        raise ValueError(f"buffer must have the shape of v, {v.shape}, got {buffer.shape}")
+        raise ValueError(
+            f"buffer must have the shape of v, {tuple(v.shape)}, got {tuple(buffer.shape)}"
+        )
     _validate.positive_int("n", n)
 
 
@@ -109,7 +111,7 @@ def _check_state(state: ExactState, like: torch.Tensor, name: str = "like") -> N
     for field, digits in zip(state._fields, state, strict=True):
         if _validate.int_array(f"state.{field}", digits).shape != state.theta.shape:
             raise ValueError(
-                f"state.{field} must have the shape of state.theta, got {digits.shape}"
+                f"state.{field} must have the shape of state.theta, got {tuple(digits.shape)}"
             )
     if _validate.float_tensor(name, like).numel() != len(state.theta):
         shapes = f"{len(state.theta)}, got {like.numel()}"
