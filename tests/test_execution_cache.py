@@ -9,26 +9,15 @@ from pathlib import Path
 
 import execution_cache
 import pytest
+from mini_book import MYST_NOTEBOOK_HEADER
 
 ROOT = Path(__file__).parents[1]
 JUPYTER_BOOK = Path(sys.executable).parent / "jupyter-book"
-HEADER = """\
----
-jupytext:
-  text_representation:
-    extension: .md
-    format_name: myst
-kernelspec:
-  display_name: Python 3
-  language: python
-  name: python3
----
-
-"""
 
 
 def page(title: str, code: str) -> str:
-    return f"{HEADER}# {title}\n\nSome prose.\n\n```{{code-cell}} ipython3\n{code}\n```\n"
+    cell = f"```{{code-cell}} ipython3\n{code}\n```\n"
+    return f"{MYST_NOTEBOOK_HEADER}# {title}\n\nSome prose.\n\n{cell}"
 
 
 @pytest.fixture

@@ -11,23 +11,15 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from mini_book import MYST_NOTEBOOK_HEADER
 from sphinx.search.en import SearchEnglish
 
 ROOT = Path(__file__).parents[1]
 JUPYTER_BOOK = Path(sys.executable).parent / "jupyter-book"
 pytestmark = pytest.mark.builds_a_book
-PAGE = """\
----
-jupytext:
-  text_representation:
-    extension: .md
-    format_name: myst
-kernelspec:
-  display_name: Python 3
-  language: python
-  name: python3
----
-
+PAGE = (
+    MYST_NOTEBOOK_HEADER
+    + """\
 # A problem
 
 ::::{exercise} The problem
@@ -96,6 +88,7 @@ FULL-ONLY
 
 TAKEAWAY-TEXT
 """
+)
 KEPT = ["PROBLEM-STATEMENT", "FIGURE-OUTPUT", "ASIDE-TEXT"]
 REMOVED = [
     *["SOLUTION-TEXT", "CHECK-PROSE", "CHECK-OUTPUT", "CITING-CAPTION", "citing-fig"],

@@ -48,15 +48,21 @@ def test_output_pixel_never_depends_on_later_pixels(mask_type):
                 assert (p, q) < (i, j) or (mask_type == "B" and (p, q) == (i, j))
 
 
-@pytest.mark.parametrize("d", [1, 2, 3])
-@pytest.mark.parametrize(("height", "width"), [(4, 5), (7, 7)])
-def test_connections_are_the_nonzero_entries_of_each_layer_jacobian(d, height, width):
-    net = pixelcnn(d)
+def nonzero_jacobian_entries(net, height: int, width: int) -> int:
+    """Input-output pairs that touch, summed over the layers, from each layer's Jacobian."""
     total = 0
     for w, m in zip(net.weights, net.masks(), strict=True):
         x = torch.zeros(1, 2, height, width, dtype=torch.float64)
         jac = torch.func.jacrev(lambda t, w=w, m=m: masked_conv2d(t, w, mask=m))(x)
         total += int((jac != 0).sum())
+    return total
+
+
+@pytest.mark.parametrize("d", [1, 2, 3])
+@pytest.mark.parametrize(("height", "width"), [(4, 5), (7, 7)])
+def test_connections_are_the_nonzero_entries_of_each_layer_jacobian(d, height, width):
+    net = pixelcnn(d)
+    total = nonzero_jacobian_entries(net, height, width)
     assert net.connections(height, width) == total
     bound = sum(net.live_taps()) * height * width * 2**2
     assert net.connections(height, width) <= bound
@@ -142,11 +148,7 @@ def test_each_size_argument_is_named_when_refused(call, name):
 def test_connections_of_a_wide_kernel_on_small_images(height, width):
     # A 5x5 kernel reaches two rows and columns away: off the image on small ones.
     net = pixelcnn(2, kernel_size=5)
-    total = 0
-    for w, m in zip(net.weights, net.masks(), strict=True):
-        x = torch.zeros(1, 2, height, width, dtype=torch.float64)
-        jac = torch.func.jacrev(lambda t, w=w, m=m: masked_conv2d(t, w, mask=m))(x)
-        total += int((jac != 0).sum())
+    total = nonzero_jacobian_entries(net, height, width)
     assert net.connections(height, width) == total
 
 
