@@ -72,3 +72,13 @@ def test_colab_opens_the_executed_notebook_with_the_library_installed_first(html
         "https://github.com/", "https://colab.research.google.com/github/"
     )
     assert link == f"{repository}/blob/notebooks/{page}.ipynb"
+
+
+def test_every_page_names_its_icon():
+    """Without a named icon, browsers ask for /favicon.ico, which the site does not have."""
+    for page in HTML.rglob("*.html"):
+        if page == HTML / "index.html" or "_static" in page.parts:  # a redirect, theme parts
+            continue
+        icon = re.search(r'<link rel="icon" href="([^"]+)"', page.read_text(encoding="utf-8"))
+        assert icon, f"{page.relative_to(HTML)} names no icon"
+        assert (page.parent / icon.group(1)).resolve().is_file(), icon.group(1)
