@@ -27,7 +27,7 @@ def public_callables() -> list[str]:
     """``module.name`` of every public function and class, ``module.Class.method`` of methods.
 
     Public: defined in a module of `derived` whose name has no leading underscore, under a name
-    with no leading underscore.
+    with no leading underscore. The copies `make mutation` adds (``x_name__mutmut_3``) are not.
     """
     names = []
     for info in pkgutil.iter_modules(derived.__path__):
@@ -35,7 +35,7 @@ def public_callables() -> list[str]:
             continue
         module = importlib.import_module(f"derived.{info.name}")
         for name, obj in vars(module).items():
-            if name.startswith("_") or getattr(obj, "__module__", None) != module.__name__:
+            if not public(name) or getattr(obj, "__module__", None) != module.__name__:
                 continue
             if inspect.isfunction(obj) or inspect.isclass(obj):
                 names.append(f"{info.name}.{name}")
@@ -43,9 +43,13 @@ def public_callables() -> list[str]:
                 names += [
                     f"{info.name}.{name}.{m}"
                     for m, f in vars(obj).items()
-                    if not m.startswith("_") and inspect.isfunction(f)
+                    if public(m) and inspect.isfunction(f)
                 ]
     return sorted(names)
+
+
+def public(name: str) -> bool:
+    return not name.startswith("_") and "__mutmut_" not in name
 
 
 def resolve(key: str):
