@@ -5,6 +5,7 @@ These tests read the build output, so `make test` runs them after `jupyter-book 
 """
 
 import re
+from html import unescape
 from pathlib import Path
 
 import jupytext
@@ -16,6 +17,7 @@ ROOT = Path(__file__).parents[2]
 HTML = ROOT / "_build" / "html"
 SOURCES = sorted(ROOT.glob("chapters/*/*.md"))
 NOTEBOOKS = [p for p in SOURCES if "kernelspec:" in p.read_text(encoding="utf-8")[:1000]]
+PROBLEMS = [p for p in NOTEBOOKS if p.name != "index.md"]
 REPOSITORY = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))["repository"]
 
 
@@ -47,8 +49,7 @@ def test_download_is_the_executed_notebook(html, source):
 @pytest.mark.parametrize("name", ["summary", "sources"])
 def test_generated_pages_link_every_problem(html, name):
     text = (html / f"{name}.html").read_text(encoding="utf-8")
-    problems = [p for p in NOTEBOOKS if p.name != "index.md"]
-    for source in problems:
+    for source in PROBLEMS:
         assert f'href="{source.relative_to(ROOT).with_suffix(".html")}"' in text, source.stem
 
 
@@ -72,6 +73,20 @@ def test_colab_opens_the_executed_notebook_with_the_library_installed_first(html
         "https://github.com/", "https://colab.research.google.com/github/"
     )
     assert link == f"{repository}/blob/notebooks/{page}.ipynb"
+
+
+@pytest.mark.parametrize("source", PROBLEMS, ids=lambda p: p.stem)
+def test_a_problem_page_links_its_symbols_to_the_notation_page(html, source):
+    """MathJax turns each ``\\href`` into a link; the browser tests follow them."""
+    text = unescape((html / source.relative_to(ROOT).with_suffix(".html")).read_text("utf-8"))
+    rows = set(re.findall(r'<tr[^>]* id="([^"]+)"', (html / "notation.html").read_text("utf-8")))
+    links = re.findall(r"\\href\{\.\./\.\./notation\.html#([^}]+)\}", text)
+    assert links, "no symbol of the page is linked to the notation page"
+    assert set(links) <= rows
+
+
+def test_copied_math_keeps_no_link_relative_to_another_page(html):
+    assert "\\href" not in (html / "summary.html").read_text("utf-8")
 
 
 def test_every_page_names_its_icon():
