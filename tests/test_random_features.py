@@ -143,3 +143,28 @@ def test_teacher_data_is_the_linear_teacher_plus_scaled_noise_in_the_documented_
     assert torch.equal(y0, x0 @ beta)
     with pytest.raises(TypeError, match=r"^beta "):
         teacher_data(6, [1.0], sigma=0.3, generator=seeded(9))
+
+
+def grid_run(lam_grid):
+    return lambda: double_descent(
+        [3], lam_fixed=0.1, lam_grid=lam_grid, num_trials=1, generator=seeded(0)
+    )
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: relu_features(torch.ones(3), torch.ones(4, 3)), r"^x must have shape \(N, d\)"),
+        (lambda: relu_features(torch.ones(2, 3), torch.ones(3)), r"^W must have shape \(p, d\)"),
+        (
+            lambda: teacher_data(5, torch.ones(2, 2), sigma=1.0, generator=seeded(0)),
+            r"^beta must have shape \(d,\)",
+        ),
+        (grid_run(torch.ones(2, 2)), r"^lam_grid must have shape \(K,\)"),
+        # A zero penalty is no ridge penalty: every candidate must be strictly positive.
+        (grid_run(torch.tensor([0.0, 1.0])), r"^lam_grid must hold positive penalties"),
+    ],
+)
+def test_refusals_say_what_was_expected(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
