@@ -141,3 +141,23 @@ def test_each_matrix_argument_is_named_when_refused():
 def test_scaling_the_zero_matrix_is_refused_naming_it():
     with pytest.raises(ValueError, match=r"^A must not be the zero matrix"):
         scale_to_sigma_max(torch.zeros(2, 2), 1.0)
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (
+            lambda: scale_to_sigma_max(torch.ones(2, 2, 2), 1.0),
+            ValueError,
+            r"^A must have shape \(m, n\)",
+        ),
+        (
+            lambda: product_bounds(torch.eye(2)),
+            TypeError,
+            r"^matrices must be a list of tensors, got Tensor",
+        ),
+    ],
+)
+def test_refusals_say_what_was_expected(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
