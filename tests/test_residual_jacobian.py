@@ -110,3 +110,30 @@ def test_refusals_name_the_matrix_and_the_shear():
 
 def test_the_shear_is_built_on_the_requested_device():
     assert shear(0.5, device="meta").device.type == "meta"
+
+
+@pytest.mark.parametrize("sigma", [1.0, 3.0, 10.0])
+def test_weyl_sigma_max_bound_is_attained_by_minus_sigma_times_the_identity(sigma):
+    F = -sigma * torch.eye(3, dtype=torch.float64)  # I + F = (1 - sigma) I
+    assert sigma_max(residual_jacobian(F)).item() == pytest.approx(sigma_max_lower_bound(sigma))
+
+
+@pytest.mark.parametrize("sigma", [0.0, 0.5, 1.0])
+def test_sigma_min_bound_is_attained_up_to_sigma_small_one(sigma):
+    F = -sigma * torch.eye(3, dtype=torch.float64)  # symmetric, I + F = (1 - sigma) I
+    assert sigma_min(residual_jacobian(F)).item() == pytest.approx(sigma_min_lower_bound(sigma))
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: normal_residual_singular_values(torch.ones(3)), r"^F must be a symmetric matrix"),
+        (
+            lambda: normal_residual_singular_values(torch.ones(2, 3)),
+            r"^F must be a symmetric matrix",
+        ),
+    ],
+)
+def test_refusals_say_what_was_expected(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
