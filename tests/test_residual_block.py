@@ -159,3 +159,27 @@ def test_a_block_is_a_stack_of_one_with_the_same_epsilon(variant):
         block(x, weight[0, 0], weight[0, 1], variant=variant, eps=0.5),
         block(x, weight[0, 0], weight[0, 1], variant=variant),
     )
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_a_batch_of_blocks_is_the_blocks_of_the_batch(variant):
+    pairs = [inputs(5, 3, 1, seed) for seed in range(3)]
+    x = torch.stack([p[0] for p in pairs])
+    W_1, W_2 = (torch.stack([p[1][0, i] for p in pairs]) for i in (0, 1))  # (3, d, d) each
+    batched = block(x, W_1, W_2, variant=variant)
+    for k in range(3):
+        torch.testing.assert_close(batched[k], block(x[k], W_1[k], W_2[k], variant=variant))
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (
+            lambda: block(torch.ones(4, 3), torch.eye(3), torch.ones(2, 3, 3), variant="left"),
+            r"^W_2 must have the shape of W_1, \(3, 3\)",
+        ),
+    ],
+)
+def test_refusals_say_what_was_expected(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
