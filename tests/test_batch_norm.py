@@ -158,3 +158,11 @@ def test_whole_batch_jacobian_of_a_batch_of_batches_with_the_default_epsilon():
     x = torch.randn(2, 3, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(9))
     expected = torch.stack([jacrev(batch_norm)(b).reshape(12, 12) for b in x])
     torch.testing.assert_close(whole_batch_jacobian(x), expected)
+
+
+def test_jacobian_diagonal_has_pytorchs_default_epsilon():
+    x = torch.randn(3, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(8))
+    reference = jacrev(lambda t: F.batch_norm(t, None, None, training=True))(x)  # (m, C, m, C)
+    torch.testing.assert_close(
+        batch_norm_jacobian_diagonal(x).flatten(), torch.diagonal(reference.reshape(12, 12))
+    )
