@@ -213,3 +213,63 @@ def test_shape_refusals_name_the_weight_and_the_expected_shape():
         raster(x, W_in, torch.zeros(3, 4, dtype=torch.float64), W_N)
     with pytest.raises(ValueError, match=r"^layers must be a non-empty list of \(W_in, W_W, W_N\)"):
         pipelined(x, [])
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (
+            lambda: pipelined(torch.zeros(2, 3, 4), model().layers()),
+            ValueError,
+            r"^x must have shape \(N, D, H, W\)",
+        ),
+        (
+            lambda: model().evaluate(torch.zeros(2, 3, 4)),
+            ValueError,
+            r"^x must have shape \(N, D, H, W\)",
+        ),
+        (
+            lambda: pipelined(inputs(1, 2, 3, 3), "W_in, W_W, W_N"),
+            TypeError,
+            r"^layers must be a list of \(W_in, W_W, W_N\), got str",
+        ),
+        (
+            # Two matrices are not a layer, even in a tuple.
+            lambda: pipelined(inputs(1, 2, 3, 3), [model().layers()[0][:2]]),
+            TypeError,
+            r"^layers\[0\] must be a tuple \(W_in, W_W, W_N\)",
+        ),
+        (
+            lambda: preactivation(inputs(1, 2, 3, 3), torch.zeros(3, 3, 3), *model().layers()[0]),
+            ValueError,
+            r"^h must have shape \(N, k, H, W\)",
+        ),
+        (
+            # The batch size agrees but the grid does not.
+            lambda: preactivation(
+                inputs(1, 2, 3, 3), torch.zeros(1, 3, 3, 4), *model().layers()[0]
+            ),
+            ValueError,
+            r"^h must have shape \(1, 3, 3, 3\) \(N may be 1 in x or h\), got \(1, 3, 3, 4\)",
+        ),
+        (
+            # The grid agrees but two batch sizes, neither 1, do not broadcast.
+            lambda: preactivation(
+                inputs(2, 2, 3, 3), torch.zeros(3, 3, 3, 3), *model().layers()[0]
+            ),
+            ValueError,
+            r"^h must have shape \(2, 3, 3, 3\) \(N may be 1 in x or h\), got \(3, 3, 3, 3\)",
+        ),
+    ],
+)
+def test_refusals_say_what_was_expected(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_the_batch_dimension_broadcasts_between_x_and_h():
+    weights = model().layers()[0]
+    x = inputs(3, 2, 3, 4)
+    h = torch.tanh(inputs(1, 3, 3, 4, seed=2))
+    expected = torch.stack([preactivation(x[i : i + 1], h, *weights)[0] for i in range(3)])
+    torch.testing.assert_close(preactivation(x, h, *weights), expected)

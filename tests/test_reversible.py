@@ -226,3 +226,15 @@ def test_the_hypergradient_names_each_refused_argument():
 def test_undoing_steps_refuses_a_zero_beta_naming_it():
     with pytest.raises(ValueError, match=r"^beta "):
         momentum_descent(theta0, p0, grad_J=grad_J, alpha=0.1, beta=0.0, steps=1, inverse=True)
+
+
+def test_inverse_undoes_a_step_with_a_learning_rate_and_momentum_per_parameter():
+    # alpha and beta may be tensors that broadcast against theta: here one value per coordinate.
+    kw = {
+        "grad_J": grad_J,
+        "alpha": torch.linspace(0.01, 0.05, D, dtype=torch.float64),
+        "beta": torch.linspace(0.5, 0.95, D, dtype=torch.float64),
+    }
+    theta, p = momentum_step_inverse(*momentum_step(theta0, p0, **kw), **kw)
+    torch.testing.assert_close(theta, theta0, rtol=0, atol=1e-13)
+    torch.testing.assert_close(p, p0, rtol=0, atol=1e-12)

@@ -152,3 +152,30 @@ def test_bottleneck_is_built_with_the_requested_dtype_and_device():
 def test_grouping_refuses_a_plain_bottleneck_naming_its_type():
     with pytest.raises(TypeError, match=r"^module must be a SplitTransformMerge, got Bottleneck"):
         grouped_from_paths(Bottleneck(8, 4, device="meta"))
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (
+            lambda: Bottleneck(4, 2)(torch.zeros(2, 4, 5)),
+            ValueError,
+            r"^x must have shape \(N, C_in, H, W\)",
+        ),
+        (
+            lambda: SplitTransformMerge(4, cardinality=2, bottleneck_width=2)(torch.zeros(2, 4, 5)),
+            ValueError,
+            r"^x must have shape \(N, C_in, H, W\)",
+        ),
+        (
+            lambda: GroupedSplitTransformMerge(4, cardinality=2, bottleneck_width=2)(
+                torch.zeros(2, 4, 5)
+            ),
+            ValueError,
+            r"^x must have shape \(N, C_in, H, W\)",
+        ),
+    ],
+)
+def test_refusals_say_what_was_expected(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
