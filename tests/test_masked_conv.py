@@ -159,3 +159,52 @@ def test_dependency_set_of_a_wide_kernel_is_what_autograd_sees(d):
     size = len(field)
     assert size == 4 * d + 1  # d layers that each reach 2 pixels
     assert torch.equal(seen_by(net, size, size, size // 2, size // 2), field.bool())
+
+
+def test_weights_have_variance_one_over_the_fan_in_and_are_reproducible():
+    channels, kernel_size = 8, 3
+    a = pixelcnn(16, channels=channels, kernel_size=kernel_size, seed=5)
+    b = pixelcnn(16, channels=channels, kernel_size=kernel_size, seed=5)
+    weights = torch.cat([w.detach().flatten() for w in a.weights])  # 9216 draws
+    assert abs(weights.var().item() * channels * kernel_size**2 - 1) < 0.05
+    assert abs(weights.mean().item()) < 0.02
+    assert all(torch.equal(u, v) for u, v in zip(a.weights, b.weights, strict=True))
+
+
+def test_a_single_precision_network_keeps_its_masks_and_output_in_single_precision():
+    g = torch.Generator().manual_seed(0)
+    net = PixelCNN(2, 2, generator=g, dtype=torch.float32)
+    assert all(t.dtype == torch.float32 for t in [*net.parameters(), *net.buffers()])
+    x = torch.randn(1, 2, 4, 5, generator=g)
+    assert net(x).dtype == torch.float32
+    # A float64 mask from causal_mask works with float32 weights and input.
+    y = masked_conv2d(x, net.weights[1], mask=causal_mask(3, mask_type="B"))
+    assert y.dtype == torch.float32
+    torch.testing.assert_close(y, masked_conv2d(x, net.weights[1], mask=net.masks()[1]))
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (
+            lambda: masked_conv2d(
+                torch.zeros(3, 3), torch.zeros(1, 1, 3, 3), mask=torch.ones(3, 3)
+            ),
+            r"^x must have shape \(N, C, H, W\)",
+        ),
+        (
+            lambda: masked_conv2d(torch.zeros(1, 1, 3, 3), torch.zeros(3), mask=torch.ones(3, 3)),
+            r"^weight must have shape \(C_out, C_in, K, K\)",
+        ),
+        (
+            lambda: masked_conv2d(
+                torch.zeros(1, 1, 3, 3), torch.zeros(1, 1, 2, 2), mask=torch.ones(2, 2)
+            ),
+            r"^weight must have shape \(C_out, C_in, K, K\) .*K odd",
+        ),
+        (lambda: pixelcnn(2)(torch.zeros(2, 4, 4)), r"^x must have shape \(N, k, H, W\)"),
+    ],
+)
+def test_refusals_say_what_was_expected(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()

@@ -201,3 +201,26 @@ def test_the_stack_and_the_formula_share_the_default_kernel_size():
 def test_each_argument_is_named_when_refused(call, error, name):
     with pytest.raises(error, match=rf"^{name} "):
         call()
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (
+            lambda: causal_conv1d(torch.zeros(2, 5), torch.zeros(1, 2, 2)),
+            r"^x must have shape \(N, C, T\)",
+        ),
+        (
+            lambda: causal_conv1d(torch.zeros(1, 2, 5), torch.zeros(2, 2)),
+            r"^weight must have shape \(C_out, C_in, K\)",
+        ),
+        (
+            lambda: causal_conv1d(torch.zeros(1, 2, 5), torch.zeros(1, 3, 4)),
+            r"^weight has 3 input channels, but x has 2$",
+        ),
+        (lambda: stack([1, 2])(torch.zeros(2, 5)), r"^x must have shape \(N, k, T\)"),
+    ],
+)
+def test_refusals_say_what_was_expected(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
