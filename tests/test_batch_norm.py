@@ -166,3 +166,12 @@ def test_jacobian_diagonal_has_pytorchs_default_epsilon():
     torch.testing.assert_close(
         batch_norm_jacobian_diagonal(x).flatten(), torch.diagonal(reference.reshape(12, 12))
     )
+
+
+@pytest.mark.parametrize(("dtype", "atol"), [(torch.float16, 1e-2), (torch.bfloat16, 5e-2)])
+def test_whole_batch_jacobian_keeps_a_half_precision_dtype(dtype, atol):
+    x = torch.randn(6, 3, generator=torch.Generator().manual_seed(10)).to(dtype)
+    J = whole_batch_jacobian(x)
+    assert J.dtype == dtype
+    # The same Jacobian as in double precision, up to half precision's rounding.
+    torch.testing.assert_close(J.double(), whole_batch_jacobian(x.double()), rtol=0, atol=atol)

@@ -36,6 +36,19 @@ def test_residual_jacobian_is_the_jacobian_of_z_plus_f():
     assert_matches_autograd(residual_jacobian(F), lambda t: t + torch.tanh(W @ t), z)
 
 
+def test_residual_jacobian_adds_the_identity_to_each_matrix_of_a_stack():
+    F = torch.randn(2, 3, 4, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    torch.testing.assert_close(residual_jacobian(F), F + torch.eye(4, dtype=torch.float64))
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32, torch.float64])
+def test_residual_jacobian_keeps_the_dtype_of_f(dtype):
+    F = torch.tensor([[0.5, -2.0], [0.25, 1.0]], dtype=dtype)
+    J = residual_jacobian(F)
+    assert J.dtype == dtype
+    assert torch.equal(J, torch.tensor([[1.5, -2.0], [0.25, 2.0]], dtype=dtype))
+
+
 @pytest.mark.parametrize("symmetric", [False, True])
 @given(seed=seeds, k=halves, sigma_small=smalls, sigma_big=bigs)
 def test_weyl_sigma_max_bound_holds_for_every_f(symmetric, seed, k, sigma_small, sigma_big):
@@ -131,6 +144,10 @@ def test_sigma_min_bound_is_attained_up_to_sigma_small_one(sigma):
         (
             lambda: normal_residual_singular_values(torch.ones(2, 3)),
             r"^F must be a symmetric matrix",
+        ),
+        (
+            lambda: residual_jacobian(torch.ones(2, 3, 4)),
+            r"^F must be a square matrix, got shape \(2, 3, 4\)",
         ),
     ],
 )

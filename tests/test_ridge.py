@@ -61,6 +61,20 @@ def test_a_batch_of_penalties_is_a_stack_of_single_solves(N, p):
             torch.testing.assert_close(batch[k], solver(X, y, lam=lam), rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize(("N", "p"), [(20, 5), (5, 20)])
+@pytest.mark.parametrize("solver", [ridge_primal, ridge_dual])
+def test_the_solution_has_the_dtype_of_x_whatever_the_default_dtype(solver, N, p):
+    X, y = problem(N, p, 4)
+    default = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        theta = solver(X.float(), y.float(), lam=0.5)
+    finally:
+        torch.set_default_dtype(default)
+    assert theta.dtype == torch.float32
+    torch.testing.assert_close(theta, solver(X, y, lam=0.5).float(), rtol=1e-4, atol=1e-5)
+
+
 def test_large_penalty_shrinks_towards_zero():
     X, y = problem(10, 4, 2)
     # theta ~ X^T y / lam as lam grows.

@@ -58,6 +58,15 @@ def test_with_singular_values_has_those_singular_values(symmetric, seed, n):
         torch.testing.assert_close(M, M.T, rtol=0, atol=1e-13)
 
 
+def test_with_singular_values_is_not_symmetric_by_default():
+    s = torch.tensor([3.0, 2.0, 1.0], dtype=torch.float64)
+    M = with_singular_values(s, generator=torch.Generator().manual_seed(0))
+    # U and V are drawn independently, so U diag(s) V^T is not symmetric.
+    assert not torch.allclose(M, M.T)
+    explicit = with_singular_values(s, generator=torch.Generator().manual_seed(0), symmetric=False)
+    assert torch.equal(M, explicit)
+
+
 @pytest.mark.parametrize("symmetric", [False, True])
 def test_with_singular_values_draws_a_batch_of_different_matrices(symmetric):
     generator = torch.Generator().manual_seed(0)
