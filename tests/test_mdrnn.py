@@ -240,6 +240,38 @@ def test_shape_refusals_name_the_weight_and_the_expected_shape():
             r"^layers\[0\] must be a tuple \(W_in, W_W, W_N\)",
         ),
         (
+            lambda: raster(torch.zeros(2, 3, 4), *model().layers()[0]),
+            ValueError,
+            r"^x must have shape \(N, D, H, W\)",
+        ),
+        (
+            # W_W sets k and x sets D: W_in must be (k, D).
+            lambda: raster(
+                inputs(1, 2, 3, 3), model().layers()[0][0][:, :1], *model().layers()[0][1:]
+            ),
+            ValueError,
+            r"^W_in must have shape \(3, 2\) for W_W and x, got \(3, 1\)",
+        ),
+        (
+            lambda: raster(inputs(1, 2, 3, 3), *model().layers()[0][:2], torch.tensor(0.5)),
+            ValueError,
+            r"^W_N must have shape \(3, 3\) for W_W and x, got \(\)",
+        ),
+        (
+            # A W_W with no dimensions has no rows, k = 0, so no W_in fits.
+            lambda: raster(
+                inputs(1, 2, 3, 3), model().layers()[0][0], torch.tensor(0.5), torch.zeros(3, 3)
+            ),
+            ValueError,
+            r"^W_in must have shape \(0, 2\) for W_W and x, got \(3, 2\)",
+        ),
+        (
+            # A later layer's inputs are the previous layer's k units.
+            lambda: pipelined(inputs(1, 2, 3, 3), [model(k=3).layers()[0], model(k=4).layers()[0]]),
+            ValueError,
+            r"^layers\[1\] W_in must have shape \(4, 3\) for layers\[1\] W_W and layer 0",
+        ),
+        (
             lambda: preactivation(inputs(1, 2, 3, 3), torch.zeros(3, 3, 3), *model().layers()[0]),
             ValueError,
             r"^h must have shape \(N, k, H, W\)",

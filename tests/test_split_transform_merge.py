@@ -117,6 +117,28 @@ def test_reset_parameters_is_reproducible_and_within_the_default_bounds():
     assert conv.weight.abs().max() > 1 / 6 * 0.8
 
 
+def test_reset_parameters_draws_uniformly_on_the_symmetric_default_interval():
+    # Every weight and bias of a convolution is uniform on [-1/sqrt(n_in), 1/sqrt(n_in)]:
+    # divided by that bound, the draws lie in [-1, 1] with mean 0 and variance 1/3.
+    module = SplitTransformMerge(16, cardinality=8, bottleneck_width=8, dtype=torch.float64)
+    reset_parameters(module, generator=torch.Generator().manual_seed(6))
+    convs = [m for m in module.modules() if isinstance(m, nn.Conv2d)]
+    for kind in ("weight", "bias"):
+        u = torch.cat([getattr(c, kind).flatten() * c.weight[0].numel() ** 0.5 for c in convs])
+        assert len(u) >= 256
+        assert u.abs().max() <= 1
+        assert abs(u.mean().item()) < 0.15
+        assert abs(u.var().item() - 1 / 3) < 0.06
+
+
+def test_the_grouped_form_has_the_dtype_and_device_of_the_paths():
+    paths = SplitTransformMerge(6, cardinality=3, bottleneck_width=2, dtype=torch.float64)
+    for device in ("cpu", "meta"):
+        grouped = grouped_from_paths(paths.to(device))
+        kinds = {(p.dtype, p.device.type) for p in grouped.parameters()}
+        assert kinds == {(torch.float64, device)}
+
+
 def test_bad_arguments_are_refused_naming_them():
     with pytest.raises(ValueError, match=r"^cardinality "):
         SplitTransformMerge(8, cardinality=0)
