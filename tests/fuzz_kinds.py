@@ -61,6 +61,8 @@ class T:
             shapes.append(torch.stack([v, v]))
         if self.drop and v.dim():
             shapes.append(v[0])
+        if self.drop and v.dim() > 1:
+            shapes.append(v.reshape(-1)[0])  # a scalar where an array is due
         grow = range(v.dim()) if self.grow is None else self.grow
         shapes += [_grow(v, d) for d in grow]
         values = [] if self.outside is None else [_with(v, self.outside)]

@@ -1,6 +1,9 @@
 """The default device, and that the library computes where its inputs live."""
 
+import pytest
 import torch
+from fuzz_cases import CASES
+from test_fuzz import resolve
 
 from derived.activation_chain import chain_derivative
 from derived.device import default_device
@@ -19,3 +22,43 @@ def test_default_device_follows_what_torch_reports(monkeypatch):
     for available, expected in [(True, "cuda"), (False, "cpu")]:
         monkeypatch.setattr(torch.cuda, "is_available", lambda a=available: a)
         assert default_device() == torch.device(expected)
+
+
+# The functions that build tensors of their own (an identity, a zero to start a sum) beside
+# their inputs' results.
+BUILDERS = [
+    "batch_norm.whole_batch_jacobian",
+    "gated_rnn.gated_rnn_forward",
+    "residual_jacobian.residual_jacobian",
+    "residual_mlp.hidden_jacobian",
+    "reversible.reversible_hypergradient",
+    "reversible_learning.from_fixed_point",
+    "reversible_learning.exact_reversible_hypergradient",
+    "ridge.ridge_primal",
+    "ridge.ridge_dual",
+    "ridge.ridge",
+    "tanh_rnn.input_output_jacobian",
+]
+
+
+def tensors(result) -> list[torch.Tensor]:
+    if isinstance(result, torch.Tensor):
+        return [result]
+    if isinstance(result, tuple | list):
+        return [t for item in result for t in tensors(item)]
+    return []
+
+
+@pytest.mark.parametrize("key", BUILDERS)
+def test_results_are_computed_where_the_inputs_live_whatever_the_default_device(key):
+    """A reader whose default device is a GPU may still pass CPU tensors: nothing moves."""
+    function, args = resolve(key), CASES[key].args()
+    expected = tensors(function(**args))
+    torch.set_default_device("meta")  # no data: any tensor built there fails to mix with the inputs
+    try:
+        got = tensors(function(**args))
+    finally:
+        torch.set_default_device(None)
+    assert expected and len(got) == len(expected)
+    for g, e in zip(got, expected, strict=True):
+        assert g.device.type == "cpu" and torch.equal(g, e)

@@ -198,6 +198,12 @@ def test_a_single_precision_network_keeps_its_masks_and_output_in_single_precisi
         ),
         (
             lambda: masked_conv2d(
+                torch.zeros(1, 1, 3, 3), torch.tensor(1.0), mask=torch.ones(3, 3)
+            ),
+            r"^weight must have shape \(C_out, C_in, K, K\)",
+        ),
+        (
+            lambda: masked_conv2d(
                 torch.zeros(1, 1, 3, 3), torch.zeros(1, 1, 2, 2), mask=torch.ones(2, 2)
             ),
             r"^weight must have shape \(C_out, C_in, K, K\) .*K odd",

@@ -58,9 +58,9 @@ def masked_conv2d(x: torch.Tensor, weight: torch.Tensor, *, mask: torch.Tensor) 
         ``mask``: :math:`(K, K)`; output :math:`(N, C_{out}, H, W)`.
     """
     _validate.has_ndim("x", _validate.float_tensor("x", x), 4, "(N, C, H, W)")
-    _validate.float_tensor("weight", weight)
+    _validate.has_ndim("weight", _validate.float_tensor("weight", weight), 4, "(C_out, C_in, K, K)")
     c_in, k = x.shape[1], weight.shape[-1]
-    if weight.dim() != 4 or weight.shape[1:] != (c_in, k, k) or k % 2 == 0:
+    if weight.shape[1:] != (c_in, k, k) or k % 2 == 0:
         raise ValueError(
             f"weight must have shape (C_out, C_in, K, K) with C_in = {c_in} as in x and K odd, "
             f"got {tuple(weight.shape)}"

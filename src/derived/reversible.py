@@ -51,7 +51,8 @@ def _hyper(grad_J: Gradient, alpha: Scalar, beta: Scalar, theta: torch.Tensor | 
 
 
 def _nonzero(name: str, value: Scalar) -> Scalar:
-    if (torch.as_tensor(value) == 0).any():
+    zero = value == 0  # a bool for a number, a tensor for a tensor, wherever it lives
+    if zero.any() if isinstance(zero, torch.Tensor) else zero:
         raise ValueError(f"{name} must be nonzero for the step to be invertible, got 0")
     return value
 

@@ -95,8 +95,8 @@ def from_fixed_point(x: np.ndarray, *, radix_bits: int, like: torch.Tensor) -> t
     _validate.non_negative_int("radix_bits", radix_bits)
     if _validate.float_tensor("like", like).numel() != len(x):
         raise ValueError(f"like must have one entry per entry of x, {len(x)}, got {like.numel()}")
-    values = torch.tensor([float(v) for v in x], dtype=torch.float64) * 2.0**-radix_bits
-    return values.reshape(like.shape).to(like.device)
+    values = torch.tensor([float(v) for v in x], dtype=torch.float64, device=like.device)
+    return (values * 2.0**-radix_bits).reshape(like.shape)
 
 
 def _rounded_update(theta: np.ndarray, grad_J: Gradient, alpha: float, r: int, like: torch.Tensor):
