@@ -175,3 +175,48 @@ def test_whole_batch_jacobian_keeps_a_half_precision_dtype(dtype, atol):
     assert J.dtype == dtype
     # The same Jacobian as in double precision, up to half precision's rounding.
     torch.testing.assert_close(J.double(), whole_batch_jacobian(x.double()), rtol=0, atol=atol)
+
+
+def test_per_feature_jacobian_has_pytorchs_default_epsilon():
+    x = torch.randn(3, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(8))
+    reference = jacrev(lambda t: F.batch_norm(t, None, None, training=True))(x)  # (m, C, m, C)
+    # J[k, i, j] = dy[i, k]/dx[j, k], the diagonal over features of the full Jacobian
+    expected = torch.diagonal(reference, dim1=1, dim2=3).permute(2, 0, 1)
+    torch.testing.assert_close(batch_norm_jacobian(x), expected)
+
+
+@pytest.mark.parametrize(("dtype", "atol"), [(torch.float16, 1e-2), (torch.bfloat16, 5e-2)])
+def test_per_feature_jacobian_keeps_a_half_precision_dtype(dtype, atol):
+    x = torch.randn(6, 3, generator=torch.Generator().manual_seed(10)).to(dtype)
+    J = batch_norm_jacobian(x)
+    assert J.dtype == dtype
+    torch.testing.assert_close(J.double(), batch_norm_jacobian(x.double()), rtol=0, atol=atol)
+
+
+def test_a_batch_of_batches_shares_one_weight_and_bias_per_feature():
+    generator = torch.Generator().manual_seed(11)
+    x = torch.randn(2, 3, 4, dtype=torch.float64, generator=generator)
+    weight, bias = scale(4), torch.randn(4, dtype=torch.float64, generator=generator)
+    expected = torch.stack([torch_batch_norm(weight, bias, 1e-5)(b) for b in x])
+    torch.testing.assert_close(batch_norm(x, weight, bias), expected)
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        # x of shape (2, 3, 4): C = 4 is the last size, not the first or the batch's m = 3
+        (
+            lambda: batch_norm(torch.ones(2, 3, 4), torch.ones(3)),
+            ValueError,
+            r"^weight must have shape \(C,\) = \(4,\) to match x",
+        ),
+        (
+            lambda: batch_norm(torch.ones(2, 3, 4), None, torch.ones(2)),
+            ValueError,
+            r"^bias must have shape \(C,\) = \(4,\) to match x",
+        ),
+    ],
+)
+def test_refusals_say_what_was_expected(call, error, message):
+    with pytest.raises(error, match=message):
+        call()

@@ -205,3 +205,30 @@ def test_the_state_size_is_read_from_the_rows_of_W_h():
     d = draw(4, 2, 3, seed=0)
     with pytest.raises(ValueError, match=r"^W_h must have shape \(3, 3\), got \(3, 2\)"):
         gated_rnn_forward(d["x"], d["W_c"], d["W_h"][:, :2], d["W_x"])
+
+
+def test_step_jacobian_of_one_step_starts_from_zero_by_default():
+    d = draw(1, 2, 3, seed=5)
+    trace = gated_rnn_forward(d["x"], d["W_c"], d["W_h"], d["W_x"])
+    step = one_step(d["x"][0], d["W_c"], d["W_h"], d["W_x"])
+    expected = jacrev(step)(torch.zeros(3, dtype=torch.float64))
+    torch.testing.assert_close(step_jacobian(trace, d["W_h"]), expected[None])
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        # the trace has m = 3 units, so W_h must be 3 x 3, whatever its columns say
+        (
+            lambda d: step_jacobian(
+                gated_rnn_forward(d["x"], d["W_c"], d["W_h"], d["W_x"]),
+                torch.cat((d["W_h"], d["W_h"][:, :1]), dim=1),
+            ),
+            ValueError,
+            r"^W_h must have shape \(3, 3\), got \(3, 4\)",
+        ),
+    ],
+)
+def test_refusals_say_what_was_expected(call, error, message):
+    with pytest.raises(error, match=message):
+        call(draw(4, 2, 3, seed=0))

@@ -68,6 +68,29 @@ def test_with_singular_values_is_not_symmetric_by_default():
 
 
 @pytest.mark.parametrize("symmetric", [False, True])
+def test_with_singular_values_draws_only_from_the_generator(symmetric):
+    s = torch.tensor([3.0, 2.0, 1.0], dtype=torch.float64)
+    first = with_singular_values(s, generator=torch.Generator().manual_seed(4), symmetric=symmetric)
+    torch.manual_seed(0)  # the global generator plays no part
+    again = with_singular_values(s, generator=torch.Generator().manual_seed(4), symmetric=symmetric)
+    torch.manual_seed(1)
+    assert torch.equal(first, again)
+    assert torch.equal(
+        again,
+        with_singular_values(s, generator=torch.Generator().manual_seed(4), symmetric=symmetric),
+    )
+
+
+def test_symmetric_matrices_have_eigenvalues_of_both_signs():
+    s = torch.ones(32, dtype=torch.float64)
+    M = with_singular_values(s, generator=torch.Generator().manual_seed(0), symmetric=True)
+    eigenvalues = torch.linalg.eigvalsh(M)
+    # each sign is +1 or -1 with probability 1/2: 32 draws of one sign have probability 2^-31
+    assert (eigenvalues < 0).any() and (eigenvalues > 0).any()
+    torch.testing.assert_close(eigenvalues.abs(), s)
+
+
+@pytest.mark.parametrize("symmetric", [False, True])
 def test_with_singular_values_draws_a_batch_of_different_matrices(symmetric):
     generator = torch.Generator().manual_seed(0)
     s = torch.rand(5, 3, 4, dtype=torch.float64, generator=generator)
