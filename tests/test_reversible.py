@@ -238,3 +238,27 @@ def test_inverse_undoes_a_step_with_a_learning_rate_and_momentum_per_parameter()
     theta, p = momentum_step_inverse(*momentum_step(theta0, p0, **kw), **kw)
     torch.testing.assert_close(theta, theta0, rtol=0, atol=1e-13)
     torch.testing.assert_close(p, p0, rtol=0, atol=1e-12)
+
+
+HYPER = {"grad_J": grad_J, "alpha": 0.1, "beta": 0.9}
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        pytest.param(
+            lambda: reversible_hypergradient(theta0, p0, theta0[:2], p0[:2], steps=1, **HYPER),
+            r"^grad_theta must have the shape of theta\b.*\(6,\).*\(2,\)",
+            id="hypergradient-grad_theta-not-the-shape-of-theta",
+        ),
+        pytest.param(
+            lambda: momentum_step_vjp(theta0, p0, theta0[:2], p0[:2], **HYPER),
+            r"^grad_theta must have the shape of theta\b.*\(6,\).*\(2,\)",
+            id="vjp-grad_theta-not-the-shape-of-theta",
+        ),
+    ],
+)
+def test_refusals_say_what_was_expected(call, message):
+    # The gradients agree with each other here, so only their disagreement with theta is refused.
+    with pytest.raises(ValueError, match=message):
+        call()

@@ -14,6 +14,7 @@ from derived.reversible_learning import (
     beta_numerator,
     divide,
     exact_momentum_descent,
+    exact_momentum_inverse,
     exact_reversible_hypergradient,
     from_fixed_point,
     multiply,
@@ -135,3 +136,28 @@ def test_the_exact_hypergradient_returns_the_initial_state_and_names_its_argumen
             exact_reversible_hypergradient(state, *grads, steps=3, **kw)
     with pytest.raises(ValueError, match=r"^steps "):
         exact_reversible_hypergradient(state, zero, zero, steps=0, **kw)
+
+
+HYPER = {"grad_J": grad_J, "alpha": 0.05, "beta": BETA}
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        pytest.param(
+            lambda state: exact_momentum_inverse(state, radix_bits=64, like=theta0[:2], **HYPER),
+            r"^like must have one entry per parameter of state\b.*\b5\b.*\b2\b",
+            id="inverse-like-too-short",
+        ),
+        pytest.param(
+            lambda state: exact_reversible_hypergradient(state, p0[:2], p0[:2], steps=1, **HYPER),
+            r"^grad_theta must have one entry per parameter of state\b.*\b5\b.*\b2\b",
+            id="hypergradient-grad_theta-too-short",
+        ),
+    ],
+)
+def test_refusals_say_what_was_expected(call, message):
+    # A state of D = 5 parameters; the gradients agree with each other, not with the state.
+    state = exact_momentum_descent(theta0, p0, steps=1, **HYPER)
+    with pytest.raises(ValueError, match=message):
+        call(state)
