@@ -169,3 +169,61 @@ def test_gradients_refuse_bad_input():
         input_grad(g, W0, length=2, stride=2)
     with pytest.raises(ValueError, match=r"^W "):
         input_grad(g, W0[0], length=5, stride=2)
+
+
+def test_defaults_are_those_of_pytorchs_conv1d():
+    # Unit stride and no dilation unless asked, as in F.conv1d.
+    generator = torch.Generator().manual_seed(1)
+    x = torch.randn(2, 9, dtype=torch.float64, generator=generator)
+    W = torch.randn(3, 2, 3, dtype=torch.float64, generator=generator)
+    out, pullback = vjp(F.conv1d, x, W)
+    g = torch.randn(out.shape, dtype=torch.float64, generator=generator)
+    dx, dW = pullback(g)
+    torch.testing.assert_close(conv1d(x, W), out)
+    assert_matches_autograd(weight_jacobian(x, W), lambda w: F.conv1d(x, w), W)
+    assert_matches_autograd(input_jacobian(x, W), lambda v: F.conv1d(v, W), x)
+    torch.testing.assert_close(weight_grad(x, g, kernel_size=3), dW)
+    torch.testing.assert_close(input_grad(g, W, length=9), dx)
+
+
+def test_weight_jacobian_keeps_the_dtype_of_x():
+    generator = torch.Generator().manual_seed(2)
+    x = torch.randn(2, 7, generator=generator).to(torch.bfloat16)
+    W = torch.randn(2, 2, 3, generator=generator).to(torch.bfloat16)
+    J = weight_jacobian(x, W, stride=2)
+    assert J.dtype == torch.bfloat16
+    # The Jacobian only copies entries of x: exact in any dtype.
+    expected = jacrev(lambda w: F.conv1d(x.double(), w, stride=2))(W.double())
+    assert torch.equal(J.double(), expected)
+
+
+batch = torch.zeros(4, 2, 5, dtype=torch.float64)
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        # The Jacobians and gradients are of one signal: a batch is refused as x.
+        (lambda: weight_jacobian(batch, W0), ValueError, r"^x must have shape \(C, L\), got"),
+        (lambda: input_jacobian(batch, W0), ValueError, r"^x must have shape \(C, L\), got"),
+        (
+            lambda: weight_grad(batch, torch.zeros(2, dtype=torch.float64), kernel_size=3),
+            ValueError,
+            r"^x must have shape \(C, L\), got",
+        ),
+        # With x (2, 5), K = 3 and stride 2, L' = 2.
+        (
+            lambda: weight_grad(x0, W0[:, 0], kernel_size=3, stride=2),
+            ValueError,
+            r"^grad_output must have L' = 2 columns, got 3",
+        ),
+        (
+            lambda: input_grad(torch.zeros(1, 3, dtype=torch.float64), W0, length=5, stride=2),
+            ValueError,
+            r"^grad_output must have shape \(F, L'\) = \(1, 2\) for W and length, got \(1, 3\)",
+        ),
+    ],
+)
+def test_refusals_say_what_was_expected(call, error, message):
+    with pytest.raises(error, match=message):
+        call()

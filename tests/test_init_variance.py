@@ -112,3 +112,57 @@ def test_glorot_and_he_zero_the_biases():
 def test_bad_input_is_refused_naming_the_argument(call, error, name):
     with pytest.raises(error, match=rf"^{name} "):
         call()
+
+
+@pytest.mark.parametrize("init", INITS)
+def test_the_generator_alone_decides_the_draws(init):
+    # The global generator's state, changed between the two calls, plays no part.
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(10)
+        first = linear_stack([4, 6, 1], generator=seeded(3), init=init)
+        torch.manual_seed(11)
+        second = linear_stack([4, 6, 1], generator=seeded(3), init=init)
+        torch.manual_seed(12)
+        y = sample_outputs([3, 2, 1], num_networks=2, num_inputs=4, generator=seeded(5), init=init)
+        torch.manual_seed(13)
+        z = sample_outputs([3, 2, 1], num_networks=2, num_inputs=4, generator=seeded(5), init=init)
+    for a, b in zip(first, second, strict=True):
+        assert torch.equal(a.weight, b.weight) and torch.equal(a.bias, b.bias)
+    assert torch.equal(y, z)
+
+
+def test_sample_outputs_default_init_is_pytorchs():
+    y = sample_outputs([3, 2, 1], num_networks=2, num_inputs=4, generator=seeded(6))
+    z = sample_outputs([3, 2, 1], num_networks=2, num_inputs=4, generator=seeded(6), init="default")
+    assert torch.equal(y, z)
+
+
+def test_one_network_gives_one_row():
+    y = sample_outputs([3, 2, 1], num_networks=1, num_inputs=5, generator=seeded(7))
+    assert y.shape == (1, 5)
+    # Its single row is the network's outputs on the inputs drawn after it.
+    g = seeded(7)
+    net = linear_stack([3, 2, 1], generator=g)
+    x = torch.randn(1, 5, 3, dtype=torch.float64, generator=g)
+    with torch.no_grad():
+        torch.testing.assert_close(y, net(x)[..., 0])
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (
+            lambda: default_init_variance("31"),
+            TypeError,
+            r"^widths must be a sequence of ints, got str",
+        ),
+        (
+            lambda: sample_outputs([2, 4, 3], num_networks=1, num_inputs=1, generator=seeded(0)),
+            ValueError,
+            r"^widths must end with n_L = 1, got 3",
+        ),
+    ],
+)
+def test_refusals_say_what_was_expected(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
