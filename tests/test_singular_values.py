@@ -71,9 +71,11 @@ def test_with_singular_values_is_not_symmetric_by_default():
 def test_with_singular_values_draws_only_from_the_generator(symmetric):
     s = torch.tensor([3.0, 2.0, 1.0], dtype=torch.float64)
     first = with_singular_values(s, generator=torch.Generator().manual_seed(4), symmetric=symmetric)
-    torch.manual_seed(0)  # the global generator plays no part
-    again = with_singular_values(s, generator=torch.Generator().manual_seed(4), symmetric=symmetric)
-    torch.manual_seed(1)
+    with torch.random.fork_rng():  # the global generator plays no part
+        torch.manual_seed(0)
+        generator = torch.Generator().manual_seed(4)
+        again = with_singular_values(s, generator=generator, symmetric=symmetric)
+        torch.manual_seed(1)
     assert torch.equal(first, again)
     assert torch.equal(
         again,

@@ -19,7 +19,9 @@ from derived import _validate
 from derived.conv_arithmetic import output_size
 
 
-def _window_index(length: int, kernel_size: int, stride: int, dilation: int) -> torch.Tensor:
+def _window_index(
+    length: int, kernel_size: int, stride: int, dilation: int, device: torch.device
+) -> torch.Tensor:
     r"""The input position :math:`sj + dm` read by output :math:`j` through tap :math:`m`.
 
     Shape: :math:`(L', K)`.
@@ -28,8 +30,8 @@ def _window_index(length: int, kernel_size: int, stride: int, dilation: int) -> 
         out_length = output_size(length, kernel_size, stride, 0, dilation)
     except ValueError as error:
         raise ValueError(f"W is too long for x: {error}") from None
-    j = torch.arange(out_length)
-    m = torch.arange(kernel_size)
+    j = torch.arange(out_length, device=device)
+    m = torch.arange(kernel_size, device=device)
     return stride * j[:, None] + dilation * m[None, :]
 
 
@@ -57,7 +59,7 @@ def _check(x: torch.Tensor, W: torch.Tensor, stride: int, dilation: int, *, batc
     _check_W(W, x.shape[-2], x.dtype)
     _validate.positive_int("stride", stride)
     _validate.positive_int("dilation", dilation)
-    return _window_index(x.shape[-1], W.shape[2], stride, dilation).to(x.device)
+    return _window_index(x.shape[-1], W.shape[2], stride, dilation, x.device)
 
 
 def conv1d(x: torch.Tensor, W: torch.Tensor, *, stride: int = 1, dilation: int = 1) -> torch.Tensor:

@@ -100,13 +100,14 @@ def with_singular_values(
     n = s.shape[-1]
 
     def orthogonal() -> torch.Tensor:
-        G = torch.randn(*s.shape, n, dtype=s.dtype, generator=generator)
+        G = torch.randn(*s.shape, n, dtype=s.dtype, generator=generator, device=generator.device)
         Q, R = torch.linalg.qr(G)
         return (Q * torch.sign(torch.diagonal(R, dim1=-2, dim2=-1))[..., None, :]).to(s.device)
 
     U = orthogonal()
     if symmetric:
-        signs = torch.randint(0, 2, s.shape, generator=generator).to(s) * 2 - 1
+        signs = torch.randint(0, 2, s.shape, generator=generator, device=generator.device)
+        signs = signs.to(s) * 2 - 1
         return U @ torch.diag_embed(signs * s) @ U.mT
     return U @ torch.diag_embed(s) @ orthogonal().mT
 
