@@ -222,6 +222,18 @@ batch = torch.zeros(4, 2, 5, dtype=torch.float64)
             ValueError,
             r"^grad_output must have shape \(F, L'\) = \(1, 2\) for W and length, got \(1, 3\)",
         ),
+        # conv1d takes a batch: a 1-d x is refused naming both layouts.
+        (
+            lambda: conv1d(x0[0], W0),
+            ValueError,
+            r"^x must have shape \(C, L\) or \(\*, C, L\), got \(5,\)",
+        ),
+        # W's dimension 1 counts its input channels: 3 here (with K = 2), against x's 2.
+        (
+            lambda: conv1d(x0, torch.zeros(1, 3, 2, dtype=torch.float64)),
+            ValueError,
+            r"^W has 3 input channels, but x has 2",
+        ),
     ],
 )
 def test_refusals_say_what_was_expected(call, error, message):

@@ -189,3 +189,34 @@ def test_output_shape_defaults_are_those_of_conv2d():
 def test_output_shape_names_a_malformed_pair(name):
     with pytest.raises(ValueError, match=rf"^{name} "):
         output_shape((3, 9, 7), 5, 3, **{name: (1, 1, 1)})
+
+
+def test_output_size_defaults_are_those_of_conv1d():
+    # Unit stride, no padding and no dilation unless asked, as in F.conv1d.
+    assert effective_kernel_size(3) == 3
+    expected = F.conv1d(torch.zeros(1, 1, 10, device="meta"), torch.zeros(1, 1, 3, device="meta"))
+    assert output_size(10, 3) == expected.shape[-1] == 8
+
+
+@given(n=small, p=st.integers(1, 4))
+def test_a_kernel_fits_exactly_the_padded_input_and_not_one_more(n, p):
+    # Padding p on each side adds 2p inputs: a kernel of size n + 2p fits once, n + 2p + 1 not.
+    assert output_size(n, n + 2 * p, padding=p) == 1
+    with pytest.raises(ValueError, match=r"^kernel_size "):
+        output_size(n, n + 2 * p + 1, padding=p)
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        # n = 2 with padding 1 on each side: 4 inputs, fewer than the kernel's 5.
+        (
+            lambda: output_size(2, 5, padding=1),
+            ValueError,
+            r"^kernel_size 5 .* spans 5 inputs, .* padded input length n \+ 2\*padding = 4$",
+        ),
+    ],
+)
+def test_refusals_say_what_was_expected(call, error, message):
+    with pytest.raises(error, match=message):
+        call()

@@ -256,9 +256,14 @@ HYPER = {"grad_J": grad_J, "alpha": 0.1, "beta": 0.9}
             r"^grad_theta must have the shape of theta\b.*\(6,\).*\(2,\)",
             id="vjp-grad_theta-not-the-shape-of-theta",
         ),
+        pytest.param(
+            lambda: momentum_step(theta0, p0, **(HYPER | {"alpha": torch.full((2,), 0.1)})),
+            r"^alpha must broadcast against theta, \(6,\), got \(2,\)",
+            id="step-alpha-not-broadcasting-against-theta",
+        ),
     ],
 )
 def test_refusals_say_what_was_expected(call, message):
-    # The gradients agree with each other here, so only their disagreement with theta is refused.
+    # The gradients agree with each other, so only their disagreement with theta is refused.
     with pytest.raises(ValueError, match=message):
         call()

@@ -194,3 +194,23 @@ def test_channels_first_checks_the_layout_and_the_channels():
         _validate.channels_first("x", x, "(N, C, T)", 2)
     with pytest.raises(TypeError, match=r"^x must be a torch.Tensor"):
         _validate.channels_first("x", [1.0], "(N, C, T)", 2)
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        # A type refusal names the type that was given, not a placeholder.
+        (lambda: _validate.device("device", 3), TypeError, r"^device must be .* got int$"),
+        (lambda: _validate.non_negative_int("padding", 1.5), TypeError, r"^padding .* got float$"),
+        (lambda: _validate.shape("size", 3), TypeError, r"^size must be .* got int$"),
+        # Without the name of the argument it broadcasts against, only that shape is given.
+        (
+            lambda: _validate.scalar("alpha", torch.zeros(3), torch.zeros(4)),
+            ValueError,
+            r"^alpha must broadcast against\W+\(4,\), got \(3,\)$",
+        ),
+    ],
+)
+def test_refusals_say_what_was_expected(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
