@@ -42,9 +42,10 @@ class TorchBlock(nn.Module):
         return x + bn_relu[1](u) if self.variant == "left" else bn_relu[1](u)
 
 
+@pytest.mark.parametrize("m", [2, 10])  # two examples are the fewest batch norm accepts
 @pytest.mark.parametrize("variant", VARIANTS)
-def test_stack_matches_torch_nn_layers_in_training_mode(variant):
-    x, weight = inputs(10, 4, 3)
+def test_stack_matches_torch_nn_layers_in_training_mode(variant, m):
+    x, weight = inputs(m, 4, 3)
     layers = nn.Sequential(*(TorchBlock(W[0], W[1], variant) for W in weight)).train()
     with torch.no_grad():
         expected = layers(x)
@@ -79,6 +80,35 @@ def test_leading_dimensions_are_independent_networks(variant):
             stack(x, weight, variant=variant)[k], stack(x_k, weight_k, variant=variant)
         )
         torch.testing.assert_close(batched[k], stack_jacobians(x_k, weight_k, variant=variant))
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_two_leading_dimensions_are_a_grid_of_independent_networks(variant):
+    pairs = [inputs(4, 3, 2, seed) for seed in range(6)]
+    x = torch.stack([p[0] for p in pairs]).reshape(2, 3, 4, 3)
+    weight = torch.stack([p[1] for p in pairs]).reshape(2, 3, 2, 2, 3, 3)
+    batched = stack_jacobians(x, weight, variant=variant)
+    assert batched.shape == (2, 3, 2, 12, 12)
+    for k, (x_k, weight_k) in enumerate(pairs):
+        torch.testing.assert_close(
+            batched[k // 3, k % 3], stack_jacobians(x_k, weight_k, variant=variant)
+        )
+
+
+def test_a_feature_constant_over_the_batch_normalizes_to_the_kink_of_the_relu():
+    # BN maps a constant feature to exactly 0, where ReLU's derivative is taken as 0 (as by
+    # autograd): the preactivation block's first ReLU passes no change of that feature on.
+    x, weight = inputs(5, 3, 1)
+    x[:, 0] = 1.0
+    closed_form = stack_jacobians(x, weight, variant="preact")[0]
+    reference = jacrev(lambda t: stack(t, weight, variant="preact"))(x)
+    torch.testing.assert_close(closed_form, reference.reshape(15, 15), rtol=1e-9, atol=1e-10)
+
+
+def test_kaiming_weight_is_moved_to_the_device_asked_for():
+    generator = torch.Generator().manual_seed(0)
+    assert kaiming_weight(2, 3, generator=generator).device == generator.device
+    assert kaiming_weight(2, 3, generator=generator, device="meta").device.type == "meta"
 
 
 @pytest.mark.parametrize("variant", ["left", "preact"])
@@ -177,6 +207,18 @@ def test_a_batch_of_blocks_is_the_blocks_of_the_batch(variant):
         (
             lambda: block(torch.ones(4, 3), torch.eye(3), torch.ones(2, 3, 3), variant="left"),
             r"^W_2 must have the shape of W_1, \(3, 3\)",
+        ),
+        (
+            lambda: stack(torch.ones(4, 3), torch.ones(1, 2, 2, 2), variant="left"),
+            r"^weight must have shape \(\*, n, 2, d, d\) with d = 3 ",
+        ),
+        (
+            lambda: block(torch.ones(4, 3), torch.ones(2, 2), torch.ones(2, 2), variant="left"),
+            r"^W_1 must have shape \(\*, d, d\) with d = 3 ",
+        ),
+        (
+            lambda: stack(torch.ones(1, 3), torch.ones(1, 2, 3, 3), variant="left"),
+            r"^x must have shape \(\*, m, d\) with m >= 2",
         ),
     ],
 )

@@ -56,6 +56,30 @@ def test_init_draws_like_torch_nn_linear():
     assert [tuple(A_l.shape) for A_l in A] == [(400, 50), (400, 400), (1, 400)]
 
 
+def test_init_draws_from_its_generator_alone():
+    # The global random state is not consulted: reseeding it changes nothing.
+    draws = []
+    for global_seed in (1, 2):
+        with torch.random.fork_rng():
+            torch.manual_seed(global_seed)
+            draws.append(init_parameters(3, 4, 3, generator=torch.Generator().manual_seed(0)))
+    (A_1, b_1), (A_2, b_2) = draws
+    for mine, theirs in zip(A_1 + b_1, A_2 + b_2, strict=True):
+        assert torch.equal(mine, theirs)
+
+
+def test_layer_jacobian_keeps_the_dtype_of_its_inputs_whatever_the_default_dtype():
+    x, A, b = network(0, 3)
+    y_1, A_1, b_1 = (t.to(torch.float32) for t in (forward(x, A, b)[1], A[1], b[1]))
+    default = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        J = layer_jacobian(y_1, A_1, b_1)
+    finally:
+        torch.set_default_dtype(default)
+    assert J.dtype == torch.float32
+
+
 @pytest.mark.parametrize("activation", NAMES)
 @pytest.mark.parametrize("residual", [True, False])
 @given(seed=seeds)
@@ -185,5 +209,35 @@ def test_every_function_defaults_to_the_network_forward_runs():
         hidden_jacobian(x, A, b), jacrev(lambda t: hidden_stack(t, A, b))(y[1])
     )
     assert torch.equal(y[-1], forward(x, A, b, activation="tanh", residual=True)[-1])
+    torch.testing.assert_close(
+        layer_jacobian(y[1], A[1], b[1]),
+        layer_jacobian(y[1], A[1], b[1], activation="tanh", residual=True),
+        rtol=0,
+        atol=0,
+    )
+    for mine, theirs in zip(
+        output_gradients(x, A, b),
+        output_gradients(x, A, b, activation="tanh", residual=True),
+        strict=True,
+    ):
+        torch.testing.assert_close(mine, theirs, rtol=0, atol=0)
     with pytest.raises(TypeError, match=r"^y_1 "):
         hidden_stack(y[1].long(), A, b)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (
+            lambda: layer_jacobian(torch.ones(3), torch.tensor(1.0), torch.ones(3)),
+            r"^A_l must have shape \(\d+, \d+\), got \(\)",
+        ),
+        (
+            lambda: layer_jacobian(torch.ones(3), torch.ones(3), torch.ones(3)),
+            r"^A_l must have shape \(3, 3\), got \(3,\)",
+        ),
+    ],
+)
+def test_refusals_say_what_was_expected(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
