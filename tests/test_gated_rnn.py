@@ -232,3 +232,32 @@ def test_step_jacobian_of_one_step_starts_from_zero_by_default():
 def test_refusals_say_what_was_expected(call, error, message):
     with pytest.raises(error, match=message):
         call(draw(4, 2, 3, seed=0))
+
+
+def run_with_defaults(d: dict[str, torch.Tensor]) -> list[torch.Tensor]:
+    """The forward pass with the default initial state and offsets, so it builds its own zeros."""
+    return list(gated_rnn_forward(d["x"], d["W_c"], d["W_h"], d["W_x"]))
+
+
+def test_default_state_and_offsets_are_built_where_the_inputs_live():
+    """A reader whose default device is a GPU may still pass CPU tensors: nothing moves."""
+    d = draw(4, 2, 3, seed=5)
+    expected = run_with_defaults(d)
+    torch.set_default_device("meta")  # no data: any tensor built there fails to mix with the inputs
+    try:
+        got = run_with_defaults(d)
+    finally:
+        torch.set_default_device(None)
+    for g, e in zip(got, expected, strict=True):
+        assert g.device.type == "cpu" and torch.equal(g, e)
+
+
+def test_float32_inputs_give_float32_results_whatever_the_default_dtype():
+    d = {k: v.float() for k, v in draw(4, 2, 3, seed=6).items()}
+    default = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        got = run_with_defaults(d)
+    finally:
+        torch.set_default_dtype(default)
+    assert [g.dtype for g in got] == [torch.float32] * len(got)

@@ -155,3 +155,50 @@ def test_probe_of_the_wrong_shape_is_refused():
     x = torch.zeros(3, dtype=torch.float64)
     with pytest.raises(ValueError, match=r"^probe "):
         lstm_forward(x, torch.zeros(4), torch.zeros(4), probe=torch.zeros(6, 2))
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        # x is one scalar input per step, so a column of inputs is refused with the layout (T,)
+        (
+            lambda x, w: lstm_forward(x[:, None], w, w),
+            ValueError,
+            r"^x must have shape \(T,\), got \(3, 1\)",
+        ),
+    ],
+)
+def test_refusals_say_what_was_expected(call, error, message):
+    with pytest.raises(error, match=message):
+        call(torch.zeros(3, dtype=torch.float64), torch.zeros(4, dtype=torch.float64))
+
+
+def run_with_defaults(d: dict[str, torch.Tensor]) -> list[torch.Tensor]:
+    """Both passes with the default initial state and offsets, so they build their own zeros."""
+    x, weight_ih, weight_hh = d["x"], d["weight_ih"], d["weight_hh"]
+    trace = lstm_forward(x, weight_ih, weight_hh)
+    return [*trace, *lstm_backward(trace, x, weight_ih, weight_hh, d["y"])]
+
+
+def test_default_state_and_offsets_are_built_where_the_inputs_live():
+    """A reader whose default device is a GPU may still pass CPU tensors: nothing moves."""
+    d = draw(5, 11)
+    expected = run_with_defaults(d)
+    torch.set_default_device("meta")  # no data: any tensor built there fails to mix with the inputs
+    try:
+        got = run_with_defaults(d)
+    finally:
+        torch.set_default_device(None)
+    for g, e in zip(got, expected, strict=True):
+        assert g.device.type == "cpu" and torch.equal(g, e)
+
+
+def test_float32_inputs_give_float32_results_whatever_the_default_dtype():
+    d = {k: v.float() for k, v in draw(5, 12).items()}
+    default = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        got = run_with_defaults(d)
+    finally:
+        torch.set_default_dtype(default)
+    assert [g.dtype for g in got] == [torch.float32] * len(got)
