@@ -241,3 +241,41 @@ def test_every_function_defaults_to_the_network_forward_runs():
 def test_refusals_say_what_was_expected(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def network_with(position: int, A_l: torch.Tensor) -> tuple[list, list]:
+    """A valid 4-layer network of width 3 on 2 inputs, with one weight replaced."""
+    A = [torch.ones(3, 2), torch.ones(3, 3), torch.ones(3, 3), torch.ones(1, 3)]
+    A[position] = A_l
+    return A, [torch.ones(a.shape[0]) for a in A]
+
+
+@pytest.mark.parametrize(
+    ("A", "b", "error", "message"),
+    [
+        (
+            torch.ones(4, 3, 3),
+            [torch.ones(3)] * 4,
+            TypeError,
+            r"^A must be a list of tensors, got Tensor$",
+        ),
+        (
+            *network_with(1, torch.ones(3, 2)),
+            ValueError,
+            r"^A\[1\] must have shape \(3, 3\), got \(3, 2\)",
+        ),
+        (
+            *network_with(2, torch.ones(3, 2)),
+            ValueError,
+            r"^A\[2\] must have shape \(3, 3\), got \(3, 2\)",
+        ),
+        (
+            *network_with(3, torch.ones(2, 3)),
+            ValueError,
+            r"^A\[-1\] must have shape \(1, m\) = \(1, 3\) \(a scalar output\), got \(2, 3\)$",
+        ),
+    ],
+)
+def test_a_network_is_refused_by_the_weight_that_breaks_it(A, b, error, message):
+    with pytest.raises(error, match=message):
+        forward(torch.ones(2), A, b)

@@ -203,6 +203,20 @@ def test_channels_first_checks_the_layout_and_the_channels():
         (lambda: _validate.device("device", 3), TypeError, r"^device must be .* got int$"),
         (lambda: _validate.non_negative_int("padding", 1.5), TypeError, r"^padding .* got float$"),
         (lambda: _validate.shape("size", 3), TypeError, r"^size must be .* got int$"),
+        (
+            lambda: _validate.boolean("residual", 1),
+            TypeError,
+            r"^residual must be a bool, got int$",
+        ),
+        (lambda: _validate.float_tensor("x", [1.0]), TypeError, r"^x must be .* got list$"),
+        (lambda: _validate.function("grad_J", 3), TypeError, r"^grad_J must be callable, got int$"),
+        (lambda: _validate.non_negative_float("lam", "1"), TypeError, r"^lam must be .* got str$"),
+        (
+            lambda: _validate.one_of("activation", 3, ("tanh",)),
+            TypeError,
+            r"^activation .* got int$",
+        ),
+        (lambda: _validate.positive_int("n", 1.5), TypeError, r"^n must be an int, got float$"),
         # Without the name of the argument it broadcasts against, only that shape is given.
         (
             lambda: _validate.scalar("alpha", torch.zeros(3), torch.zeros(4)),
