@@ -2,6 +2,7 @@
 
 import pytest
 import torch
+from defaults import default_dtype
 from hypothesis import given
 from hypothesis import strategies as st
 from torch.func import grad, jacrev
@@ -71,12 +72,8 @@ def test_init_draws_from_its_generator_alone():
 def test_layer_jacobian_keeps_the_dtype_of_its_inputs_whatever_the_default_dtype():
     x, A, b = network(0, 3)
     y_1, A_1, b_1 = (t.to(torch.float32) for t in (forward(x, A, b)[1], A[1], b[1]))
-    default = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    try:
+    with default_dtype(torch.float64):
         J = layer_jacobian(y_1, A_1, b_1)
-    finally:
-        torch.set_default_dtype(default)
     assert J.dtype == torch.float32
 
 

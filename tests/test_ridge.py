@@ -2,6 +2,7 @@
 
 import pytest
 import torch
+from defaults import default_dtype
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -65,12 +66,8 @@ def test_a_batch_of_penalties_is_a_stack_of_single_solves(N, p):
 @pytest.mark.parametrize("solver", [ridge_primal, ridge_dual])
 def test_the_solution_has_the_dtype_of_x_whatever_the_default_dtype(solver, N, p):
     X, y = problem(N, p, 4)
-    default = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    try:
+    with default_dtype(torch.float64):
         theta = solver(X.float(), y.float(), lam=0.5)
-    finally:
-        torch.set_default_dtype(default)
     assert theta.dtype == torch.float32
     torch.testing.assert_close(theta, solver(X, y, lam=0.5).float(), rtol=1e-4, atol=1e-5)
 
