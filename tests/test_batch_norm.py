@@ -168,15 +168,6 @@ def test_jacobian_diagonal_has_pytorchs_default_epsilon():
     )
 
 
-@pytest.mark.parametrize(("dtype", "atol"), [(torch.float16, 1e-2), (torch.bfloat16, 5e-2)])
-def test_whole_batch_jacobian_keeps_a_half_precision_dtype(dtype, atol):
-    x = torch.randn(6, 3, generator=torch.Generator().manual_seed(10)).to(dtype)
-    J = whole_batch_jacobian(x)
-    assert J.dtype == dtype
-    # The same Jacobian as in double precision, up to half precision's rounding.
-    torch.testing.assert_close(J.double(), whole_batch_jacobian(x.double()), rtol=0, atol=atol)
-
-
 def test_per_feature_jacobian_has_pytorchs_default_epsilon():
     x = torch.randn(3, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(8))
     reference = jacrev(lambda t: F.batch_norm(t, None, None, training=True))(x)  # (m, C, m, C)
@@ -185,12 +176,14 @@ def test_per_feature_jacobian_has_pytorchs_default_epsilon():
     torch.testing.assert_close(batch_norm_jacobian(x), expected)
 
 
+@pytest.mark.parametrize("jacobian", [batch_norm_jacobian, whole_batch_jacobian])
 @pytest.mark.parametrize(("dtype", "atol"), [(torch.float16, 1e-2), (torch.bfloat16, 5e-2)])
-def test_per_feature_jacobian_keeps_a_half_precision_dtype(dtype, atol):
+def test_jacobians_keep_a_half_precision_dtype(jacobian, dtype, atol):
     x = torch.randn(6, 3, generator=torch.Generator().manual_seed(10)).to(dtype)
-    J = batch_norm_jacobian(x)
+    J = jacobian(x)
     assert J.dtype == dtype
-    torch.testing.assert_close(J.double(), batch_norm_jacobian(x.double()), rtol=0, atol=atol)
+    # The same Jacobian as in double precision, up to half precision's rounding.
+    torch.testing.assert_close(J.double(), jacobian(x.double()), rtol=0, atol=atol)
 
 
 def test_a_batch_of_batches_shares_one_weight_and_bias_per_feature():
