@@ -227,14 +227,15 @@ def linking(name: str):
     def visit(self, node) -> None:
         written = getattr(type(self), f"visit_{name}")
         docname = self.builder.current_docname
-        forms = scope_of(self.builder.env, docname)
-        if not forms:
-            return written(self, node)
-        if not hasattr(self, "notation_linked"):
+        if not hasattr(self, "notation_linked"):  # once per page: one translator writes it
+            self.notation_forms = scope_of(self.builder.env, docname)
             self.notation_linked = set()
+        if not self.notation_forms:
+            return written(self, node)
         uri = self.builder.get_relative_uri(docname, PAGE)
         original = node.children[:]
-        node.children = [nodes.Text(link(node.astext(), forms, self.notation_linked, uri))]
+        text = link(node.astext(), self.notation_forms, self.notation_linked, uri)
+        node.children = [nodes.Text(text)]
         try:
             return written(self, node)
         finally:
