@@ -213,8 +213,9 @@ def link(tex: str, forms: list[Form], linked: set[tuple[str, str]], uri: str) ->
             continue
         linked.add((f.anchor, f.tex))
         before = tex[:start].rstrip()
-        # after a command or a script sign the link must be a group, or it takes their argument
-        brace = bool(re.search(r"(\\[A-Za-z]+|[_^])$", before))
+        # after a command (and any one-character arguments it has, as in \frac1m) or a script
+        # sign the link must be a group, or it becomes their argument
+        brace = bool(re.search(r"(\\[A-Za-z]+(\s*[0-9A-Za-z])*|[_^])$", before))
         target = rf"\href{{{uri}#{f.anchor}}}{{{tex[start:end]}}}"
         out += [tex[done:start], "{" + target + "}" if brace else target]
         done = end

@@ -90,6 +90,7 @@ def test_a_link_after_a_command_is_a_group_so_the_command_keeps_its_argument():
         linked(r"\frac\sigma(z)", r"\sigma(z)")
         == r"\frac{" + href(r"\sigma(z)", r"\sigma") + "}(z)"
     )
+    assert linked(r"\frac1m", "m") == r"\frac1{" + href("m", "m") + "}"
     assert linked(r"a \odot b", r"\odot") == "a " + href(r"\odot", r"\odot") + " b"
 
 

@@ -111,6 +111,10 @@ def assert_everything_rendered(tab) -> None:
                  .filter(m => !m.querySelector('mjx-container')).map(m => m.textContent)"""
     )
     assert not unrendered, f"math left as TeX: {unrendered[:3]}"
+    errors = tab.evaluate(
+        "() => [...document.querySelectorAll('mjx-merror')].map(e => e.textContent)"
+    )
+    assert not errors, f"MathJax could not typeset: {errors[:3]}"
     too_wide = tab.evaluate(
         """() => [...document.querySelectorAll('mjx-container[display="true"]')]
                  .filter(m => m.scrollWidth > m.clientWidth + 1)
