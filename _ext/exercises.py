@@ -10,14 +10,23 @@ All of this is removed before Sphinx collects the labels, so a reference left po
 answer from another page fails the build instead of linking nowhere.
 
 Pages that would give the answers away in other ways keep that content in ``{only} not
-exercises`` (the edition is also a Sphinx tag). Launch and download buttons, which would open
-the full pages, are turned off, and the full book's execution cache is reused: the code cells
-are the same, so nothing runs again.
+exercises`` (the edition is also a Sphinx tag). The "Your answer" cell, which checks the
+reader's answers, stays.
+
+Each page with a "Your answer" cell (a code cell tagged ``answer``) is also written as a
+notebook to work in, ``_notebooks/<page>.ipynb`` beside the edition's HTML: the problem and the
+answer cell, nothing after them (:func:`student_notebook`).
+
+Launch and download buttons, which would open the full pages, are turned off, and the full
+book's execution cache is reused: the code cells are the same, so nothing runs again.
 """
 
 import os
+import re
 from pathlib import Path
 
+import jupytext
+import nbformat
 from docutils import nodes
 from sphinx import addnodes
 from sphinx.transforms import SphinxTransform
@@ -85,6 +94,45 @@ class RemoveAnswers(SphinxTransform):
                 section.parent.remove(section)
 
 
+ANSWER_TAG = "answer"
+NOTEBOOKS = "_notebooks"
+
+
+def plain_markdown(text: str) -> str:
+    """MyST markup that Jupyter does not render, written as plain Markdown: labels dropped,
+    an exercise directive as a bold title, citations dropped and other roles as their text."""
+    text = re.sub(r"^\(\S+\)=\n", "", text, flags=re.M)
+    text = re.sub(r"^:{3,}\{exercise\} (.*)\n:label: .*\n", r"**Exercise: \1**\n", text, flags=re.M)
+    text = re.sub(r"^:{3,}\n?", "", text, flags=re.M)
+    text = re.sub(r" ?\{cite:\w+\}`[^`]*`", "", text)
+    return re.sub(r"\{[\w:-]+\}`([^`<]*?)\s*(<[^`]*>)?`", r"\1", text)
+
+
+def student_notebook(page: Path) -> nbformat.NotebookNode | None:
+    """The problem of ``page`` and its "Your answer" cell, as a notebook; None without one."""
+    notebook = jupytext.read(page)
+    tagged = [ANSWER_TAG in c.metadata.get("tags", []) for c in notebook.cells]
+    if not any(tagged):
+        return None
+    notebook.cells = notebook.cells[: tagged.index(True) + 1]
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            cell.source = plain_markdown(cell.source).strip()
+    notebook.metadata.pop("jupytext", None)
+    return notebook
+
+
+def write_student_notebooks(app, exception) -> None:
+    if exception is not None or app.config.book_edition != EDITION:
+        return
+    for docname in sorted(app.env.found_docs):
+        notebook = student_notebook(Path(app.srcdir) / f"{docname}.md")
+        if notebook is not None:
+            target = Path(app.outdir) / NOTEBOOKS / f"{docname}.ipynb"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            nbformat.write(notebook, target)
+
+
 def configure(app, config) -> None:
     if config.book_edition != EDITION:
         return
@@ -99,4 +147,5 @@ def setup(app):
     app.add_config_value("book_edition", os.environ.get("BOOK_EDITION", "full"), "env")
     app.connect("config-inited", configure)
     app.add_transform(RemoveAnswers)
+    app.connect("build-finished", write_student_notebooks)
     return {"version": "1", "parallel_read_safe": True}

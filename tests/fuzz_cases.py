@@ -382,6 +382,23 @@ CASES: dict[str, Case] = {
             "c0": T(drop=False, optional=True),
         },
     ),
+    "lstm.backward_step": Case(
+        lambda: {
+            "dL_dh": r(),
+            "now": lstm.StepValues(*[r()] * 6),
+            "after": lstm.StepValues(*[r()] * 6),
+            "after_bars": lstm.StepBars(*[r()] * 6),
+            "w_h": lstm.Gates(*[r()] * 4),
+        },
+        {
+            "dL_dh": T(drop=False),
+            **{k: Record(T(drop=False)) for k in ("now", "after", "after_bars", "w_h")},
+        },
+    ),
+    "lstm.gate_bars": Case(
+        lambda: {"h_bar": r(), "c_bar": r(), "now": lstm.StepValues(*[r()] * 6)},
+        {"h_bar": T(drop=False), "c_bar": T(drop=False), "now": Record(T(drop=False))},
+    ),
     # masked_conv
     "masked_conv.causal_mask": Case(
         lambda: {"kernel_size": 3, "mask_type": "A"},
@@ -769,6 +786,9 @@ RECORDS = {
         "gated_rnn.GatedRNNGradients",
         "lstm.LSTMTrace",
         "lstm.LSTMGradients",
+        "lstm.StepValues",
+        "lstm.StepBars",
+        "lstm.Gates",
         "mdrnn.Evaluation",
         "random_features.DoubleDescent",
         "reversible.Hypergradient",

@@ -22,8 +22,8 @@ def test_page_code_passes_ruff(page):
         cell.metadata = {}  # tags and figure captions are not code
     script = jupytext.writes(notebook, fmt="py:percent")
     # 80 columns fit a code cell on the page without a scroll bar; a notebook imports where it
-    # first needs something (E402).
-    for command in (["check", "--ignore", "E402"], ["format", "--check"]):
+    # first needs something (E402) and shows a cell's last expression (B018).
+    for command in (["check", "--ignore", "E402,B018"], ["format", "--check"]):
         result = subprocess.run(
             [RUFF, *command, "--line-length", "80", "--stdin-filename", f"{page.stem}.py", "-"],
             input=script,
@@ -87,3 +87,28 @@ def test_every_random_draw_is_seeded_and_no_clock_is_glued(page):
                 ), f"seed a torch.Generator, not the global RNG: {call}"
         assert not ("glue(" in cell.source and "time." in cell.source), "a timing is glued"
         assert "np.random" not in cell.source and "import random" not in cell.source
+
+
+CHECKERS = sorted(p.stem for p in (ROOT / "src" / "derived" / "checkers").glob("[!_]*.py"))
+ANSWERED = [p for p in PAGES if p.stem.replace("-", "_") in CHECKERS]
+
+
+def test_every_checker_belongs_to_a_page():
+    pages = {p.stem.replace("-", "_") for p in PAGES}
+    assert set(CHECKERS) - {"slots", "verdict"} <= pages
+
+
+@pytest.mark.parametrize("page", ANSWERED, ids=lambda p: p.stem)
+def test_a_checked_page_has_an_answer_cell_and_proves_its_answers_with_the_checker(page):
+    """Exercise, then the answer cell with placeholders, then the solution; the Check passes
+    the book's answers to the same checker, and the Common mistake shows its feedback."""
+    text = page.read_text(encoding="utf-8")
+    module = f"derived.checkers import {page.stem.replace('-', '_')}"
+    answer = re.search(r"```\{code-cell\} ipython3\n:tags: \[answer\]\n(.*?)```", text, re.S)
+    assert answer, "an answer cell tagged 'answer'"
+    assert text.index(":label: ") < answer.start() < text.index("{solution}")
+    assert module in answer[1] and re.search(r"( = |return )\.\.\.", answer[1]), "placeholders"
+    after_check = text[text.index("## Check") :]
+    assert re.search(r"assert verdict\.passed", after_check), "the Check proves the book's answers"
+    mistake = after_check[after_check.index("{admonition} Common mistake") :]
+    assert re.search(r"assert verdict\[.*\]\.mistake", mistake), "the mistake shown is named"

@@ -120,6 +120,108 @@ def lstm_forward(
     return LSTMTrace(*torch.stack(steps, dim=1))
 
 
+class StepValues(NamedTuple):
+    r"""The forward quantities of one step :math:`t`, 0-d each: the gates, the cell
+    :math:`c^{(t)}` and the previous cell :math:`c^{(t-1)}`."""
+
+    i: torch.Tensor
+    f: torch.Tensor
+    g: torch.Tensor
+    o: torch.Tensor
+    c: torch.Tensor
+    c_prev: torch.Tensor
+
+
+class StepBars(NamedTuple):
+    r"""The bars of one step, 0-d each, in the exercise's order
+    :math:`(\bar h, \bar c, \bar g, \bar o, \bar f, \bar\imath)`."""
+
+    h: torch.Tensor
+    c: torch.Tensor
+    g: torch.Tensor
+    o: torch.Tensor
+    f: torch.Tensor
+    i: torch.Tensor
+
+
+class Gates(NamedTuple):
+    """One number per gate, in PyTorch's order, such as the recurrent weights :math:`w_{kh}`."""
+
+    i: torch.Tensor
+    f: torch.Tensor
+    g: torch.Tensor
+    o: torch.Tensor
+
+
+def gate_bars(h_bar: torch.Tensor, c_bar: torch.Tensor, now: StepValues) -> StepBars:
+    r"""The gates' bars from :math:`\bar h^{(t)}` and :math:`\bar c^{(t)}` (page equation
+    ``lstm-bptt-gates``): :math:`\bar o = \bar h \tanh c`, :math:`\bar g = \bar c\, i`,
+    :math:`\bar f = \bar c\, c^{(t-1)}`, :math:`\bar\imath = \bar c\, g`."""
+    for name, value in (("h_bar", h_bar), ("c_bar", c_bar)):
+        _validate.has_shape(name, _validate.float_tensor(name, value), ())
+    _validate.record("now", now, StepValues, ())
+    return StepBars(
+        h=h_bar,
+        c=c_bar,
+        g=c_bar * now.i,
+        o=h_bar * torch.tanh(now.c),
+        f=c_bar * now.c_prev,
+        i=c_bar * now.g,
+    )
+
+
+def _pre_activation_bars(values: StepValues | Gates, bars: StepBars | Gates) -> Gates:
+    r"""The bars :math:`\bar z_k = \bar k\, \sigma'(z_k)` of the four pre-activations, with
+    :math:`\sigma' = k(1-k)` for the sigmoid gates and :math:`1 - g^2` for :math:`g`."""
+    return Gates(
+        i=bars.i * values.i * (1 - values.i),
+        f=bars.f * values.f * (1 - values.f),
+        g=bars.g * (1 - values.g**2),
+        o=bars.o * values.o * (1 - values.o),
+    )
+
+
+def backward_step(
+    dL_dh: torch.Tensor,
+    now: StepValues,
+    after: StepValues,
+    after_bars: StepBars,
+    w_h: Gates,
+) -> StepBars:
+    r"""One step of backpropagation through time (page equations ``lstm-bptt-h`` to
+    ``lstm-bptt-gates``):
+
+    .. math::
+
+        \bar h^{(t)} = \frac{\partial L}{\partial h^{(t)}}\Big|_{\text{direct}}
+            + \sum_{k\in\{i,f,g,o\}} \bar z_k^{(t+1)} w_{kh},
+        \qquad
+        \bar c^{(t)} = \bar h^{(t)} o^{(t)} (1 - \tanh^2 c^{(t)}) + \bar c^{(t+1)} f^{(t+1)},
+
+    then the gates' bars by :func:`gate_bars`.
+
+    Args:
+        dL_dh: :math:`\partial L/\partial h^{(t)}` through the loss alone.
+        now: the quantities of step :math:`t`.
+        after: the quantities of step :math:`t + 1`; zero after the last step.
+        after_bars: the bars of step :math:`t + 1`; zero after the last step.
+        w_h: the recurrent weights :math:`w_{ih}, w_{fh}, w_{gh}, w_{oh}`.
+    """
+    _validate.has_shape("dL_dh", _validate.float_tensor("dL_dh", dL_dh), ())
+    records = (
+        ("now", now, StepValues),
+        ("after", after, StepValues),
+        ("after_bars", after_bars, StepBars),
+    )
+    for name, value, cls in records:
+        _validate.record(name, value, cls, ())
+    _validate.record("w_h", w_h, Gates, ())
+    z_bar = _pre_activation_bars(after, after_bars)
+    h_bar = dL_dh + sum(z * w for z, w in zip(z_bar, w_h, strict=True))
+    c_bar = h_bar * now.o * (1 - torch.tanh(now.c) ** 2) + after_bars.c * after.f
+    return gate_bars(h_bar, c_bar, now)
+
+
 def lstm_backward(
     trace: LSTMTrace,
     x: torch.Tensor,
@@ -161,37 +263,30 @@ def lstm_backward(
     i, f, g, o, c, h = _validate.record("trace", trace, LSTMTrace, (T,))
     h_prev = torch.cat((h0.reshape(1), h[:-1]))
     c_prev = torch.cat((c0.reshape(1), c[:-1]))
-    # Local derivative of each gate with respect to its pre-activation, rows i, f, g, o.
-    slope = torch.stack((i * (1 - i), f * (1 - f), 1 - g**2, o * (1 - o)))
-    bars = {name: torch.zeros_like(x) for name in ("h", "c", "i", "f", "g", "o")}
-    z_bar = torch.zeros(4, T, dtype=x.dtype, device=x.device)
-    h_from_next = torch.zeros((), dtype=x.dtype, device=x.device)
-    c_from_next = torch.zeros((), dtype=x.dtype, device=x.device)
+    w_h = Gates(*weight_hh)
+    zero = torch.zeros((), dtype=x.dtype, device=x.device)
+    # After the last step there is nothing: zero quantities and zero bars.
+    after, after_bars = StepValues(*[zero] * 6), StepBars(*[zero] * 6)
+    steps = [after_bars] * T
     for t in reversed(range(T)):
-        # lstm-bptt-h: the direct loss term, plus every path through the gates of step t+1.
-        h_bar = grad_h[t] + h_from_next
-        # lstm-bptt-c: through h^(t) = o tanh c, and through c^(t+1) = f c^(t) + ...
-        c_bar = h_bar * o[t] * (1 - torch.tanh(c[t]) ** 2) + c_from_next
-        # lstm-bptt-gates
-        gate_bar = torch.stack(
-            (c_bar * g[t], c_bar * c_prev[t], c_bar * i[t], h_bar * torch.tanh(c[t]))
-        )
-        z_bar[:, t] = gate_bar * slope[:, t]
-        for name, value in zip(bars, (h_bar, c_bar, *gate_bar), strict=True):
-            bars[name][t] = value
-        h_from_next = (z_bar[:, t] * weight_hh).sum()
-        c_from_next = c_bar * f[t]
+        now = StepValues(i[t], f[t], g[t], o[t], c[t], c_prev[t])
+        after_bars = steps[t] = backward_step(grad_h[t], now, after, after_bars, w_h)
+        after = now
+    bars = StepBars(*(torch.stack(column) for column in zip(*steps, strict=True)))
+    # The initial state is a step 0 read by no loss and with no output gate of its own.
+    start = backward_step(zero, StepValues(*[zero] * 6), after, after_bars, w_h)
+    z_bar = torch.stack(_pre_activation_bars(LSTMTrace(i, f, g, o, c, h), bars))
     return LSTMGradients(
-        h_bar=bars["h"],
-        c_bar=bars["c"],
-        i_bar=bars["i"],
-        f_bar=bars["f"],
-        g_bar=bars["g"],
-        o_bar=bars["o"],
+        h_bar=bars.h,
+        c_bar=bars.c,
+        i_bar=bars.i,
+        f_bar=bars.f,
+        g_bar=bars.g,
+        o_bar=bars.o,
         x_bar=weight_ih @ z_bar,
         # lstm-bptt-weights: each weight is shared by every step, so its bar sums over t.
         weight_ih_bar=z_bar @ x,
         weight_hh_bar=z_bar @ h_prev,
-        h0_bar=h_from_next,
-        c0_bar=c_from_next,
+        h0_bar=start.h,
+        c0_bar=start.c,
     )
