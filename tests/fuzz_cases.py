@@ -423,13 +423,13 @@ CASES: dict[str, Case] = {
         {"x": MDRNN_X, "h": T(grow=(1, 2, 3)), **MDRNN_W},  # N broadcasts between x and h
     ),
     **{
-        f"mdrnn.{name}": Case(
+        f"{module}.{name}": Case(
             lambda: {"x": r(1, 2, 3, 2), **_mdrnn_weights()},
             {"x": MDRNN_X, **MDRNN_W},
         )
-        for name in ("raster", "wavefront")
+        for module, name in (("mdrnn", "raster"), ("mdrnn_wavefront", "wavefront"))
     },
-    "mdrnn.pipelined": Case(
+    "mdrnn_wavefront.pipelined": Case(
         lambda: {
             "x": r(1, 2, 3, 2),
             "layers": [tuple(w.detach() for w in ws) for ws in _mdrnn().layers()],
@@ -769,7 +769,7 @@ RECORDS = {
         "gated_rnn.GatedRNNGradients",
         "lstm.LSTMTrace",
         "lstm.LSTMGradients",
-        "mdrnn.Evaluation",
+        "mdrnn_wavefront.Evaluation",
         "random_features.DoubleDescent",
         "reversible.Hypergradient",
         "reversible_learning.ExactState",
