@@ -28,6 +28,7 @@ from fuzz_kinds import (
     dtype,
     flag,
     function,
+    functions,
     generator,
     integers_array,
     layers,
@@ -262,6 +263,12 @@ CASES: dict[str, Case] = {
             "groups": Int(extra=(4,)),
             "bias": flag,
         },
+    ),
+    # critical_path
+    "critical_path.longest_chains": Case(lambda: {"jacobian": r(3, 3).tril(-1)}, {"jacobian": T()}),
+    "critical_path.stack_jacobian": Case(
+        lambda: {"layers": [lambda below, own: torch.tanh(below)], "states": [r(2), r(2)]},
+        {"layers": functions, "states": Tensors(ANY)},
     ),
     "device.default_device": Case(dict),
     # dropout
