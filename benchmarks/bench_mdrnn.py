@@ -6,7 +6,8 @@ machine shared with other jobs, ``--threads 1`` avoids the thread oversubscripti
 dominates these many small operations.
 
 - raster loop: ``derived.mdrnn.raster``, one cell per step, :math:`G^2` steps;
-- wavefront: ``derived.mdrnn.wavefront``, one skewed anti-diagonal per step, :math:`2G - 1` steps;
+- wavefront: ``derived.mdrnn_wavefront.wavefront``, one skewed anti-diagonal per step,
+  :math:`2G - 1` steps;
 - compute floor: the same arithmetic as one batched call over all :math:`G^2` cells
   (``preactivation`` of a given hidden grid, then tanh), which no sequential schedule can beat.
 """
@@ -18,7 +19,8 @@ from collections.abc import Callable
 
 import torch
 
-from derived.mdrnn import preactivation, raster, wavefront
+from derived.mdrnn import preactivation, raster
+from derived.mdrnn_wavefront import wavefront
 
 
 def best_time(f: Callable[[], object], *, repeats: int, budget: float = 2.0) -> float:

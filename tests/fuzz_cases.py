@@ -28,6 +28,7 @@ from fuzz_kinds import (
     dtype,
     flag,
     function,
+    functions,
     generator,
     integers_array,
     layers,
@@ -263,6 +264,12 @@ CASES: dict[str, Case] = {
             "bias": flag,
         },
     ),
+    # critical_path
+    "critical_path.longest_chains": Case(lambda: {"jacobian": r(3, 3).tril(-1)}, {"jacobian": T()}),
+    "critical_path.stack_jacobian": Case(
+        lambda: {"layers": [lambda below, own: torch.tanh(below)], "states": [r(2), r(2)]},
+        {"layers": functions, "states": Tensors(ANY)},
+    ),
     "device.default_device": Case(dict),
     # dropout
     "dropout.dropout_mask": Case(
@@ -440,13 +447,13 @@ CASES: dict[str, Case] = {
         {"x": MDRNN_X, "h": T(grow=(1, 2, 3)), **MDRNN_W},  # N broadcasts between x and h
     ),
     **{
-        f"mdrnn.{name}": Case(
+        f"{module}.{name}": Case(
             lambda: {"x": r(1, 2, 3, 2), **_mdrnn_weights()},
             {"x": MDRNN_X, **MDRNN_W},
         )
-        for name in ("raster", "wavefront")
+        for module, name in (("mdrnn", "raster"), ("mdrnn_wavefront", "wavefront"))
     },
-    "mdrnn.pipelined": Case(
+    "mdrnn_wavefront.pipelined": Case(
         lambda: {
             "x": r(1, 2, 3, 2),
             "layers": [tuple(w.detach() for w in ws) for ws in _mdrnn().layers()],
@@ -789,7 +796,7 @@ RECORDS = {
         "lstm.StepValues",
         "lstm.StepBars",
         "lstm.Gates",
-        "mdrnn.Evaluation",
+        "mdrnn_wavefront.Evaluation",
         "random_features.DoubleDescent",
         "reversible.Hypergradient",
         "reversible_learning.ExactState",

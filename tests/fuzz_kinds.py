@@ -141,6 +141,12 @@ def function(v):
     return st.sampled_from([3, "tanh", torch.ones(2), *_strangers(False)])
 
 
+def functions(v):
+    """A non-empty list of callables: not one callable, nor a list holding something else."""
+    wrong = [[], v[0], "tanh", 3, [*v[:-1], 3], [*v[:-1], "tanh"], *_strangers(False)]
+    return st.sampled_from(wrong)
+
+
 def generator(v: torch.Generator | None):
     """A ``torch.Generator``; ``None`` where the default is ``None``."""
     return st.sampled_from([0, 12345, "seed", np.random.default_rng(0), *_strangers(v is None)])

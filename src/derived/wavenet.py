@@ -8,8 +8,11 @@ Layer :math:`l` (of :math:`d`) has :math:`k` channels in and out, a causal kerne
     h_l[c, t] = \phi\Big(\sum_{c'} \sum_{m=0}^{K-1}
         w_l[c, c', m]\, h_{l-1}[c', t - (K-1-m)\, r_l]\Big),
 
-with :math:`h_{l-1}[\cdot, t] = 0` for :math:`t < 0` (zero padding on the left only), so an output
-never sees a later input. The receptive field of the stack (page equation ``wavenet-receptive``) is
+with time indexed from 1 as on the page (:math:`x_1, \dots, x_T`; a tensor's position
+:math:`t - 1` holds time :math:`t`) and :math:`h_{l-1}[\cdot, t] = 0` for :math:`t < 1` (zero
+padding on the left only), so an output never sees a later input: the output at :math:`t` sees
+:math:`x_1, \dots, x_t` and predicts :math:`x_{t+1}`. The receptive field of the stack (page
+equation ``wavenet-receptive``) is
 
 .. math::
 
