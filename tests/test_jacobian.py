@@ -51,3 +51,44 @@ def test_bad_points_are_refused_naming_x(point, error):
 def test_closed_form_must_be_a_floating_tensor():
     with pytest.raises(TypeError, match=r"^closed_form "):
         assert_matches_autograd([1.0], torch.sin, x, elementwise=True)
+
+
+@pytest.mark.parametrize("magnitude", [1e-300, 1e-40, 1e-12, 1.0, 1e40])
+@pytest.mark.parametrize("wrong", [0.0, 2.0, -1.0, 1 + 1e-8])
+def test_a_zeroed_doubled_or_negated_closed_form_fails_at_every_magnitude(magnitude, wrong):
+    # Rejecting 0 * derivative is what an absolute tolerance cannot do once |derivative| < atol.
+    z = torch.linspace(-2, 2, 9, dtype=torch.float64)
+    f = lambda t: magnitude * torch.sin(t)  # noqa: E731
+    assert_matches_autograd(magnitude * torch.cos(z), f, z, elementwise=True)
+    with pytest.raises(AssertionError):
+        assert_matches_autograd(wrong * magnitude * torch.cos(z), f, z, elementwise=True)
+    g = lambda v: magnitude * (A @ v)  # noqa: E731
+    assert_matches_autograd(magnitude * A, g, x)
+    with pytest.raises(AssertionError):
+        assert_matches_autograd(wrong * magnitude * A, g, x)
+
+
+def test_a_deep_sigmoid_chain_rejects_a_zero_slope():
+    # At depth 40 the slopes are below 1e-24: far below any absolute tolerance.
+    from derived.activation_chain import chain, chain_derivative
+
+    z = torch.linspace(-3, 3, 7, dtype=torch.float64)
+    slope = chain_derivative(z, 40, activation="sigmoid")
+    assert slope.abs().max() < 1e-24
+    f = lambda t: chain(t, 40, activation="sigmoid")  # noqa: E731
+    assert_matches_autograd(slope, f, z, elementwise=True)
+    for wrong in (torch.zeros_like(slope), 2 * slope):
+        with pytest.raises(AssertionError, match="relative to each entry"):
+            assert_matches_autograd(wrong, f, z, elementwise=True)
+
+
+def test_exact_zeros_of_a_jacobian_pass_and_a_wrong_small_entry_fails():
+    # diag(cos z): the off-diagonal zeros of autograd's Jacobian must equal the closed form's.
+    z = torch.linspace(-1, 1, 4, dtype=torch.float64)
+    closed = torch.diag(torch.cos(z)) * 1e-20
+    f = lambda t: 1e-20 * torch.sin(t)  # noqa: E731
+    assert_matches_autograd(closed, f, z)
+    wrong = closed.clone()
+    wrong[0, 1] = 1e-22  # one percent of the scale, in an entry that should be zero
+    with pytest.raises(AssertionError, match="largest"):
+        assert_matches_autograd(wrong, f, z)

@@ -54,20 +54,50 @@ def assert_matches_autograd(
 ) -> torch.Tensor:
     r"""Assert that a closed-form derivative equals autograd's in float64; return autograd's.
 
+    The comparison is relative, so that its verdict does not depend on the magnitude of the
+    derivative: both sides are divided by a scale :math:`s` and must then satisfy
+    :math:`|c/s - r/s| \le \mathrm{atol} + \mathrm{rtol}\,|r/s|` entry by entry, for the closed
+    form :math:`c` and autograd's :math:`r`. With ``elementwise=True`` each entry is its own
+    derivative and :math:`s = |r|` entry by entry; otherwise :math:`s = \max|r|`, the scale of the
+    whole Jacobian, whose small entries carry rounding errors of that size. A closed form that is
+    zero, doubled or of the wrong sign therefore fails however small the true derivative is
+    (:math:`10^{-40}` as readily as 1). Where :math:`r` is exactly zero, :math:`s = 1`.
+
     Args:
         closed_form: the derivative from the formula under test, shaped as
             :func:`autograd_jacobian` returns it.
         f: the function whose derivative ``closed_form`` claims to be.
         x: the point, float64.
         elementwise: as in :func:`autograd_jacobian`.
-        rtol, atol: tolerances of :func:`torch.testing.assert_close`.
+        rtol: tolerance relative to each entry of autograd's derivative.
+        atol: tolerance relative to the scale :math:`s`.
 
     Raises:
-        AssertionError: when the two disagree, with the largest difference.
+        AssertionError: when the two disagree, with the largest difference relative to the scale.
     """
     _validate.float_tensor("closed_form", closed_form)
     _validate.non_negative_float("rtol", rtol)
     _validate.non_negative_float("atol", atol)
     reference = autograd_jacobian(f, x, elementwise=elementwise)
-    torch.testing.assert_close(closed_form, reference, rtol=rtol, atol=atol)
+    if (closed_form.shape, closed_form.dtype) != (reference.shape, reference.dtype):
+        # Scaling would broadcast or promote; let assert_close report the mismatch itself.
+        torch.testing.assert_close(closed_form, reference, rtol=rtol, atol=atol)
+    magnitude = reference.detach().abs()
+    scale = magnitude if elementwise else magnitude.amax()
+    scale = torch.where(scale > 0, scale, torch.ones_like(scale))
+    torch.testing.assert_close(
+        closed_form / scale,
+        reference / scale,
+        rtol=rtol,
+        atol=atol,
+        msg=lambda details: (
+            f"closed form and autograd disagree, relative to {_describe(scale)}:\n" + details
+        ),
+    )
     return reference
+
+
+def _describe(scale: torch.Tensor) -> str:
+    if scale.dim() == 0:
+        return f"the largest |entry| {scale.item():.3g}"
+    return "each entry"

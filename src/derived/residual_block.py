@@ -14,9 +14,10 @@ matrices :math:`W_1, W_2` (shape (out, in), no bias: batch norm removes it). Wit
 
 Jacobians are of the whole batch map :math:`\mathbb{R}^{md} \to \mathbb{R}^{md}` (batch norm
 couples the examples), rows and columns in the order of ``x.reshape(*, m * d)``. They are
-built in closed form from the layer Jacobians (page equations ``batchnorm-resnet-left`` to
-``batchnorm-resnet-plain``): :math:`I_m \otimes W` for a weight layer, the per-feature
-batch-norm Jacobian, and the 0/1 mask :math:`D` of a ReLU.
+built in closed form from the layer Jacobians (page equations ``batchnorm-resnet-left``,
+``batchnorm-resnet-right`` and ``batchnorm-resnet-preact``; the plain block's Jacobian is the
+branch term of ``batchnorm-resnet-left``, without the identity): :math:`I_m \otimes W` for a
+weight layer, the per-feature batch-norm Jacobian, and the 0/1 mask :math:`D` of a ReLU.
 """
 
 import math
@@ -85,7 +86,7 @@ def _block(
     if variant == "left":
         # (batchnorm-resnet-left): I + D_2 J_2 (I (x) W_2) D_1 J_1 (I (x) W_1)
         return x + out, T + T_out
-    # (batchnorm-resnet-plain): D_2 J_2 (I (x) W_2) D_1 J_1 (I (x) W_1)
+    # The branch of (batchnorm-resnet-left) alone: D_2 J_2 (I (x) W_2) D_1 J_1 (I (x) W_1)
     return out, T_out
 
 
