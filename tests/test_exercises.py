@@ -10,6 +10,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import nbformat
 import pytest
 from mini_book import MYST_NOTEBOOK_HEADER
 from sphinx.search.en import SearchEnglish
@@ -27,6 +28,14 @@ PAGE = (
 
 PROBLEM-STATEMENT $x^2$.
 ::::
+
+ANSWER-PROSE
+
+```{code-cell} ipython3
+:tags: [answer]
+answer = ...
+print("ANSWER-OUTPUT")
+```
 
 ::::{solution} problem-ex
 :class: dropdown
@@ -89,7 +98,7 @@ FULL-ONLY
 TAKEAWAY-TEXT
 """
 )
-KEPT = ["PROBLEM-STATEMENT", "FIGURE-OUTPUT", "ASIDE-TEXT"]
+KEPT = ["PROBLEM-STATEMENT", "ANSWER-PROSE", "ANSWER-OUTPUT", "FIGURE-OUTPUT", "ASIDE-TEXT"]
 REMOVED = [
     *["SOLUTION-TEXT", "CHECK-PROSE", "CHECK-OUTPUT", "CITING-CAPTION", "citing-fig"],
     *["MISTAKE-TEXT", "MISTAKE-OUTPUT", "FURTHER-TEXT", "TAKEAWAY-TEXT", "FULL-ONLY"],
@@ -132,6 +141,14 @@ def test_answers_are_removed_and_the_rest_kept(student_edition):
     html = (student_edition / "page.html").read_text(encoding="utf-8")
     assert [text for text in KEPT if text not in html] == []
     assert [text for text in REMOVED if text not in html] == REMOVED
+
+
+def test_a_page_with_an_answer_cell_is_also_a_notebook_to_work_in(student_edition):
+    notebook = nbformat.read(student_edition / "_notebooks" / "page.ipynb", as_version=4)
+    text = "\n".join(cell.source for cell in notebook.cells)
+    assert "PROBLEM-STATEMENT" in text and "ANSWER-PROSE" in text
+    assert notebook.cells[-1].metadata["tags"] == ["answer"]
+    assert not [t for t in [*REMOVED, "FIGURE-OUTPUT", ":label:"] if t in text]
 
 
 def test_search_and_downloads_give_no_answer_away(student_edition):
