@@ -5,6 +5,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from derived.critical_path import longest_chains, stack_jacobian
 from derived.masked_conv import PixelCNN, causal_mask, dependency_offsets, masked_conv2d
 
 
@@ -101,10 +102,27 @@ def test_dependency_set_is_what_autograd_sees(d):
     assert window - int(field.sum()) == d * (d - 1) // 2
 
 
-def test_sequential_steps_and_sampling_passes():
-    net = pixelcnn(4)
-    assert net.sequential_steps() == len(net.masks()) == 4
-    assert net.sampling_passes(5, 6) == 30
+@pytest.mark.parametrize(("d", "height", "width"), [(1, 3, 4), (4, 5, 6), (3, 7, 3)])
+def test_sequential_steps_are_the_longest_chain_of_dependencies(d, height, width):
+    # Measured from the Jacobian of the layers: the depth, whatever the image size.
+    net = pixelcnn(d)
+    layers = [
+        lambda below, own, w=w, m=m: torch.tanh(masked_conv2d(below, w, mask=m))
+        for w, m in zip(net.weights, net.masks(), strict=True)
+    ]
+    g = torch.Generator().manual_seed(4)
+    shape = (1, 2, height, width)
+    states = [torch.randn(shape, generator=g, dtype=torch.float64) for _ in range(d + 1)]
+    levels = longest_chains(stack_jacobian(layers, states))[-2 * height * width :]
+    levels = levels.reshape(2, height, width)
+    # The first pixel has nothing before it, so its first layer reads nothing.
+    assert (levels[:, 0, 0] == d - 1).all()
+    assert (levels.flatten(1)[:, 1:] == d).all()
+    assert net.sequential_steps() == int(levels.max()) == d
+
+
+def test_sampling_needs_one_pass_per_pixel():
+    assert pixelcnn(4).sampling_passes(5, 6) == 30
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from derived.critical_path import longest_chains, stack_jacobian
 from derived.mdrnn import MDRNN, preactivation, raster, weight_count
 
 
@@ -15,6 +16,18 @@ def model(D=2, k=3, d=1, seed=0):
 def inputs(n, D, height, width, seed=1):
     g = torch.Generator().manual_seed(seed)
     return torch.randn(n, D, height, width, generator=g, dtype=torch.float64)
+
+
+def cell_levels(net, height, width, *, D=2, k=3):
+    """The level of every hidden unit, (d, k, H, W): its longest chain of dependencies."""
+    layers = [
+        lambda below, own, w=w: torch.tanh(preactivation(below, own, *w)) for w in net.layers()
+    ]
+    g = torch.Generator().manual_seed(5)
+    shapes = [(1, D, height, width)] + [(1, k, height, width)] * len(layers)
+    states = [torch.randn(s, generator=g, dtype=torch.float64) for s in shapes]
+    levels = longest_chains(stack_jacobian(layers, states))
+    return levels[D * height * width :].reshape(len(layers), k, height, width)
 
 
 @settings(max_examples=20)
@@ -226,3 +239,17 @@ def test_the_batch_dimension_broadcasts_between_x_and_h():
     h = torch.tanh(inputs(1, 3, 3, 4, seed=2))
     expected = torch.stack([preactivation(x[i : i + 1], h, *weights)[0] for i in range(3)])
     torch.testing.assert_close(preactivation(x, h, *weights), expected)
+
+
+@settings(max_examples=10)
+@given(height=st.integers(1, 4), width=st.integers(1, 4), d=st.integers(1, 3))
+def test_sequential_steps_are_the_longest_chain_of_dependencies(height, width, d):
+    # The chain is measured from the Jacobian of the cell, not from any schedule.
+    net = model(d=d)
+    levels = cell_levels(net, height, width)
+    i, j = torch.arange(height)[:, None], torch.arange(width)[None, :]
+    ell = torch.arange(d)[:, None, None, None]
+    assert torch.equal(levels, (i + j + ell + 1).expand_as(levels))
+    chain = int(levels.max())
+    assert net.sequential_steps(height, width) == chain == height + width + d - 2
+    assert net.sequential_steps(height, width, method="raster") == d * height * width >= chain

@@ -4,8 +4,8 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from torch.overrides import TorchFunctionMode
 
+from derived.critical_path import longest_chains, stack_jacobian
 from derived.wavenet import (
     CausalDilatedStack,
     causal_conv1d,
@@ -98,22 +98,19 @@ def test_connections_are_the_nonzero_entries_of_each_layer_jacobian(dilations, l
     assert net.connections(length) <= len(dilations) * length * 2**2 * 2
 
 
-class CountConvolutions(TorchFunctionMode):
-    def __init__(self):
-        super().__init__()
-        self.calls = 0
-
-    def __torch_function__(self, func, types, args=(), kwargs=None):
-        self.calls += func is torch.nn.functional.conv1d
-        return func(*args, **(kwargs or {}))
-
-
-@pytest.mark.parametrize("d", [1, 4])
-def test_sequential_steps_are_the_convolutions_the_forward_pass_chains(d):
+@pytest.mark.parametrize(("d", "length"), [(1, 5), (4, 8), (4, 20)])
+def test_sequential_steps_are_the_longest_chain_of_dependencies(d, length):
+    # Measured from the Jacobian of the layers, whatever the length: no unit reads its own layer.
     net = stack(dilation_schedule(d, schedule="doubling"))
-    with CountConvolutions() as counter:
-        net(torch.zeros(1, 2, 8, dtype=torch.float64))
-    assert net.sequential_steps() == counter.calls == d
+    layers = [
+        lambda below, own, w=w, r=r: torch.tanh(causal_conv1d(below, w, dilation=r))
+        for w, r in zip(net.weights, net.dilations, strict=True)
+    ]
+    g = torch.Generator().manual_seed(3)
+    states = [torch.randn(1, 2, length, generator=g, dtype=torch.float64) for _ in range(d + 1)]
+    levels = longest_chains(stack_jacobian(layers, states))
+    assert (levels[-2 * length :] == d).all()  # every output, d links from the input
+    assert net.sequential_steps() == int(levels.max()) == d
 
 
 @pytest.mark.parametrize(
