@@ -578,20 +578,17 @@ CASES: dict[str, Case] = {
         lambda: {"in_features": 2, "width": 3, "L": 3, "generator": gen()},
         {"in_features": POSITIVE, "width": POSITIVE, "L": Int(2), **FLOATS},
     ),
-    **{
-        f"residual_mlp.{name}": Case(_mlp, {"x": T(), **MLP})
-        for name in (
-            "forward",
-            "output_gradients",
-            "parameter_gradients",
-            "hidden_jacobian",
-        )
-    },
+    "residual_mlp.forward": Case(_mlp, {"x": T(), **MLP}),
     "residual_mlp.hidden_stack": Case(
         lambda: {k: v for k, v in {**_mlp(), "y_1": r(3)}.items() if k != "x"},
         {"y_1": T(), **MLP},
     ),
-    "residual_mlp.layer_jacobian": Case(
+    # residual_mlp_backprop
+    **{
+        f"residual_mlp_backprop.{name}": Case(_mlp, {"x": T(), **MLP})
+        for name in ("output_gradients", "parameter_gradients", "hidden_jacobian")
+    },
+    "residual_mlp_backprop.layer_jacobian": Case(
         lambda: {"y_prev": r(3), "A_l": r(3, 3), "b_l": r(3), "activation": "relu"},
         {"y_prev": T(), "A_l": T(), "b_l": T(), "activation": choice, "residual": flag},
     ),
@@ -612,11 +609,12 @@ CASES: dict[str, Case] = {
     "reversible.momentum_jacobian_slogdet": Case(
         lambda: {"dim": 3, "beta": -0.5}, {"dim": POSITIVE, "beta": Real(extra=(0.0,))}
     ),
-    "reversible.momentum_step_vjp": Case(
+    # hypergradient
+    "hypergradient.momentum_step_vjp": Case(
         lambda: _momentum(grad_theta=r(4), grad_p=r(4)),
         {**MOMENTUM, "grad_theta": T(), "grad_p": T(), "alpha": Real(), "beta": Real()},
     ),
-    "reversible.reversible_hypergradient": Case(
+    "hypergradient.reversible_hypergradient": Case(
         lambda: _momentum(grad_theta=r(4), grad_p=r(4), steps=2),
         {
             **MOMENTUM,
@@ -798,7 +796,7 @@ RECORDS = {
         "lstm.Gates",
         "mdrnn_wavefront.Evaluation",
         "random_features.DoubleDescent",
-        "reversible.Hypergradient",
+        "hypergradient.Hypergradient",
         "reversible_learning.ExactState",
     )
 }

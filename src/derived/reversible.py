@@ -1,4 +1,4 @@
-r"""Gradient descent with momentum as a reversible map, and backpropagation through it.
+r"""Gradient descent with momentum as a reversible map.
 
 One step maps the state :math:`s = (\theta, p)` to :math:`f(s) = (\theta', p')` with
 
@@ -12,13 +12,11 @@ One step maps the state :math:`s = (\theta, p)` to :math:`f(s) = (\theta', p')` 
 block-triangular matrix, with determinant :math:`\beta^D` (``momentum-jacobian-det-det``).
 
 The inverse lets backpropagation through :math:`K` steps recompute each earlier state from the
-final one instead of storing all :math:`K` of them (Maclaurin et al., 2015), which is what
-:func:`reversible_hypergradient` does (:mod:`derived.autograd_memory` measures what autograd
-would store instead).
+final one instead of storing all :math:`K` of them (Maclaurin et al., 2015):
+:mod:`derived.hypergradient`.
 """
 
 from collections.abc import Callable
-from typing import NamedTuple
 
 import torch
 
@@ -35,11 +33,6 @@ def _state(theta: torch.Tensor, p: torch.Tensor, names: tuple[str, str] = ("thet
     if p.shape != theta.shape:
         shapes = f"{tuple(theta.shape)}, got {tuple(p.shape)}"
         raise ValueError(f"{names[1]} must have the shape of {names[0]} {shapes}")
-
-
-def _adjoint(theta: torch.Tensor, grad_theta: torch.Tensor, grad_p: torch.Tensor) -> None:
-    _state(grad_theta, grad_p, ("grad_theta", "grad_p"))
-    _state(theta, grad_theta, ("theta", "grad_theta"))
 
 
 def _hyper(grad_J: Gradient, alpha: Scalar, beta: Scalar, theta: torch.Tensor | None = None):
@@ -219,108 +212,3 @@ def momentum_jacobian_slogdet(dim: int, *, beta: float) -> tuple[float, float]:
     _nonzero("beta", _validate.real("beta", beta))
     sign = 1.0 if beta > 0 or dim % 2 == 0 else -1.0
     return sign, dim * torch.tensor(abs(beta), dtype=torch.float64).log().item()
-
-
-def momentum_step_vjp(
-    theta: torch.Tensor,
-    p: torch.Tensor,
-    grad_theta: torch.Tensor,
-    grad_p: torch.Tensor,
-    *,
-    grad_J: Gradient,
-    alpha: float,
-    beta: float,
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    r"""The chain rule through one step, from :math:`(\bar\theta', \bar p')` back to its inputs.
-
-    With :math:`\bar v = \bar p' + \bar\theta'`, the gradient reaching :math:`p'`:
-
-    .. math::
-
-        \bar\theta = \bar\theta' - \alpha \nabla^2 J(\theta)\,\bar v,\quad
-        \bar p = \beta \bar v,\quad
-        \bar\alpha = -\nabla J(\theta)^\top \bar v,\quad
-        \bar\beta = p^\top \bar v
-
-    (page equation ``momentum-inverse-adjoint``); the Hessian-vector product is one backward pass
-    through ``grad_J``.
-
-    Args:
-        theta, p: the state :math:`(\theta, p)` *before* the step.
-        grad_theta, grad_p: :math:`\bar\theta' = \partial L/\partial\theta'` and
-            :math:`\bar p' = \partial L/\partial p'`, gradients with respect to the step's output.
-        grad_J, alpha, beta: as in :func:`momentum_step` (floats here).
-
-    Returns:
-        :math:`(\bar\theta, \bar p, \bar\alpha, \bar\beta)`, the last two 0-d tensors.
-    """
-    _state(theta, p)
-    _adjoint(theta, grad_theta, grad_p)
-    _hyper(grad_J, alpha, beta)
-    theta = theta.detach().requires_grad_()
-    with torch.enable_grad():
-        g = grad_J(theta)
-    v = grad_p + grad_theta
-    # The Hessian is symmetric, so the vector-Jacobian product of grad J is H v.
-    (hv,) = torch.autograd.grad(g, theta, grad_outputs=v)
-    return grad_theta - alpha * hv, beta * v, -(g.detach() * v).sum(), (p * v).sum()
-
-
-class Hypergradient(NamedTuple):
-    """The initial state recovered by inversion and the gradients of the loss with respect to it."""
-
-    theta: torch.Tensor
-    p: torch.Tensor
-    grad_theta: torch.Tensor
-    grad_p: torch.Tensor
-    grad_alpha: torch.Tensor
-    grad_beta: torch.Tensor
-
-
-def reversible_hypergradient(
-    theta: torch.Tensor,
-    p: torch.Tensor,
-    grad_theta: torch.Tensor,
-    grad_p: torch.Tensor,
-    *,
-    grad_J: Gradient,
-    alpha: float,
-    beta: float,
-    steps: int,
-) -> Hypergradient:
-    r"""Backpropagate through :math:`K` momentum steps from the final state alone.
-
-    Walking back from :math:`k = K-1` to :math:`0`, it recovers :math:`s^{(k)}` from
-    :math:`s^{(k+1)}` with :func:`momentum_step_inverse`, applies :func:`momentum_step_vjp` at
-    :math:`s^{(k)}`, and sums the contributions of the steps to :math:`\bar\alpha` and
-    :math:`\bar\beta` (page equation ``momentum-inverse-adjoint``). Memory is :math:`O(D)`
-    whatever :math:`K`; the price is that inversion amplifies rounding error by about
-    :math:`1/\beta` per step.
-
-    Args:
-        theta, p: the final state :math:`s^{(K)}`.
-        grad_theta, grad_p: :math:`\partial L/\partial\theta^{(K)}` and
-            :math:`\partial L/\partial p^{(K)}` for a loss :math:`L` of the final state.
-        grad_J, alpha, beta: as in :func:`momentum_step` (floats here).
-        steps: :math:`K \ge 1`.
-
-    Returns:
-        A :class:`Hypergradient`: the recovered :math:`s^{(0)}`, and :math:`\partial L/\partial
-        \theta^{(0)}`, :math:`\partial L/\partial p^{(0)}`, :math:`\partial L/\partial\alpha`,
-        :math:`\partial L/\partial\beta` (0-d tensors for the last two).
-    """
-    _state(theta, p)
-    _adjoint(theta, grad_theta, grad_p)
-    _hyper(grad_J, alpha, beta)
-    _validate.positive_int("steps", steps)
-    _nonzero("beta", beta)
-    theta, p = theta.detach(), p.detach()
-    grad_alpha = torch.zeros((), dtype=theta.dtype, device=theta.device)
-    grad_beta = torch.zeros_like(grad_alpha)
-    for _ in range(steps):
-        theta, p = _inverse(theta, p, grad_J=grad_J, alpha=alpha, beta=beta)
-        grad_theta, grad_p, d_alpha, d_beta = momentum_step_vjp(
-            theta, p, grad_theta, grad_p, grad_J=grad_J, alpha=alpha, beta=beta
-        )
-        grad_alpha, grad_beta = grad_alpha + d_alpha, grad_beta + d_beta
-    return Hypergradient(theta, p, grad_theta, grad_p, grad_alpha, grad_beta)

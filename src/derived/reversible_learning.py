@@ -17,7 +17,8 @@ import numpy as np
 import torch
 
 from derived import _validate
-from derived.reversible import Gradient, Hypergradient, _state, momentum_step_vjp
+from derived.hypergradient import Hypergradient, momentum_step_vjp
+from derived.reversible import Gradient, _state
 
 #: The number of bits :math:`b` of the momentum, a multiple of :math:`2^{-b}`.
 BETA_BITS = 16
@@ -206,12 +207,13 @@ def exact_reversible_hypergradient(
 ) -> tuple[Hypergradient, ExactState]:
     r"""Backpropagate through :math:`K` exact steps, recovering each state exactly.
 
-    As :func:`derived.reversible.reversible_hypergradient`, but the states come from
+    As :func:`derived.hypergradient.reversible_hypergradient`, but the states come from
     :func:`exact_momentum_inverse`, so they are the forward states bit for bit, for any :math:`K`.
 
     Returns:
-        The :class:`~derived.reversible.Hypergradient` (its ``theta``, ``p`` the recovered initial
-        state as float64), and the recovered :class:`ExactState` (whose buffer is empty again).
+        The :class:`~derived.hypergradient.Hypergradient` (its ``theta``, ``p`` the recovered
+        initial state as float64), and the recovered :class:`ExactState` (whose buffer is empty
+        again).
     """
     _state(grad_theta, grad_p, ("grad_theta", "grad_p"))
     _check_state(state, grad_theta, "grad_theta")
