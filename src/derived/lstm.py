@@ -195,7 +195,7 @@ def backward_step(
 
         \bar h^{(t)} = \frac{\partial L}{\partial h^{(t)}}\Big|_{\text{direct}}
             + \sum_{k\in\{i,f,g,o\}} \bar z_k^{(t+1)} w_{kh},
-        \qquad
+
         \bar c^{(t)} = \bar h^{(t)} o^{(t)} (1 - \tanh^2 c^{(t)}) + \bar c^{(t+1)} f^{(t+1)},
 
     then the gates' bars by :func:`gate_bars`.
