@@ -110,7 +110,7 @@ def plain_markdown(text: str) -> str:
 
 def student_notebook(page: Path) -> nbformat.NotebookNode | None:
     """The problem of ``page`` and its "Your answer" cell, as a notebook; None without one."""
-    notebook = jupytext.read(page)
+    notebook = jupytext.read(page, fmt="md:myst")
     tagged = [ANSWER_TAG in c.metadata.get("tags", []) for c in notebook.cells]
     if not any(tagged):
         return None
@@ -126,7 +126,8 @@ def write_student_notebooks(app, exception) -> None:
     if exception is not None or app.config.book_edition != EDITION:
         return
     for docname in sorted(app.env.found_docs):
-        notebook = student_notebook(Path(app.srcdir) / f"{docname}.md")
+        page = Path(app.srcdir) / f"{docname}.md"
+        notebook = student_notebook(page) if page.is_file() else None
         if notebook is not None:
             target = Path(app.outdir) / NOTEBOOKS / f"{docname}.ipynb"
             target.parent.mkdir(parents=True, exist_ok=True)
