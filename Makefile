@@ -25,6 +25,7 @@ exercises: $(READY)
 test: $(READY)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/actionlint .github/workflows/*.yml
 	$(BIN)/python -m pytest
 	$(BUILD)
 	$(BIN)/python -m pytest tests/site --dist load
