@@ -336,6 +336,10 @@ def main(argv=None) -> None:
         "--exercises", type=Path, default=ROOT / "_build" / "exercises" / "_build" / "html"
     )
     args = parser.parse_args(argv)
+    if not CHROMIUM.is_file():
+        parser.exit(
+            1, f"make pdf needs Debian's chromium at {CHROMIUM}: apt-get install chromium\n"
+        )
     config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
     start = time.perf_counter()
