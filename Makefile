@@ -8,7 +8,7 @@ READY := $(VENV)/.ready
 # -n: every cross-reference must resolve; -W: a warning is an error; --keep-going: report them all.
 BOOK_FLAGS := -W -n --keep-going
 
-.PHONY: book exercises test determinism bench mutation lock clean
+.PHONY: book exercises pdf test determinism bench mutation lock clean
 
 BUILD := $(BIN)/jupyter-book build . $(BOOK_FLAGS)
 
@@ -20,11 +20,19 @@ book: $(READY)
 exercises: $(READY)
 	BOOK_EDITION=exercises $(BUILD) --path-output _build/exercises
 
+# The PDF edition, printed by Debian's chromium (apt-get install chromium) from the built site and
+# the student edition (_ext/pdf_edition.py): the whole book into _build/html/pdf/, and a problem
+# sheet per chapter beside it; then the checks of what was printed.
+pdf: book exercises
+	$(BIN)/python _ext/pdf_edition.py
+	$(BIN)/python -m pytest tests/site/test_pdf.py -n 0
+
 # nbval stores every page it executes in the execution cache, so the build that follows
 # executes nothing; the site tests then read what the build produced.
 test: $(READY)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/actionlint .github/workflows/*.yml
 	$(BIN)/python -m pytest
 	$(BUILD)
 	$(BIN)/python -m pytest tests/site --dist load

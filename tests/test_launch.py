@@ -2,8 +2,11 @@
 installs the library where it is missing."""
 
 import json
+import re
 import shlex
 import sys
+import tomllib
+from importlib.metadata import version
 from pathlib import Path
 
 import colab
@@ -32,24 +35,31 @@ def test_the_viewer_named_is_the_one_jupytext_registers():
     assert any('"Jupytext Notebook"' in path.read_text(encoding="utf-8") for path in scripts)
 
 
-def install_code() -> str:
+def install_code(requirement: str | None = None) -> str:
     cell = colab.install_cell(
-        {"repository_url": REPOSITORY["url"], "repository_branch": REPOSITORY["branch"]}
+        {"repository_url": REPOSITORY["url"], "repository_branch": REPOSITORY["branch"]},
+        requirement,
     )
     return TransformerManager().transform_cell(cell.source)  # as IPython runs it
 
 
-def run_install(monkeypatch, missing: str | None) -> list[tuple[str, str]]:
+def run_install(monkeypatch, missing: str | None, torch_version: str | None = None):
     """Run the install cell with a stand-in IPython; return the magics it ran."""
     if missing:
         monkeypatch.setitem(sys.modules, missing, None)  # importing it raises ImportError
+    if torch_version:
+        monkeypatch.setattr(sys.modules["torch"], "__version__", torch_version)
     magics = []
+    namespace = {}
 
     class Shell:
         def run_line_magic(self, name, line, _stack_depth=1):
-            magics.append((name, line))
+            # IPython expands {expression} in a magic's line from the cell's namespace
+            expanded = re.sub(r"\{([^}]+)\}", lambda m: str(eval(m.group(1), namespace)), line)
+            magics.append((name, expanded))
 
-    exec(install_code(), {"get_ipython": Shell})
+    namespace["get_ipython"] = Shell
+    exec(install_code(), namespace)
     return magics
 
 
@@ -63,6 +73,27 @@ def test_install_cell_installs_the_library_from_the_repository(monkeypatch, miss
     assert magic == "pip"
     command, *options = shlex.split(line)
     assert command == "install"
-    requirements = {r.name: r for r in map(Requirement, options[options.index("--quiet") + 1 :])}
+    assert options[:3] == ["--quiet", "--constraint", options[2]]
+    requirements = {r.name: r for r in map(Requirement, options[3:])}
     assert requirements.keys() == {"myst-nb", "derived"}
     assert requirements["derived"].url == f"git+{REPOSITORY['url']}@{REPOSITORY['branch']}"
+    # pip may add the library and myst-nb, never replace the runtime's torch, numpy, matplotlib
+    pins = Path(options[2]).read_text(encoding="utf-8").splitlines()
+    Path(options[2]).unlink()
+    assert pins == [f"{name}=={version(name)}" for name in ("torch", "numpy", "matplotlib")]
+
+
+def test_install_cell_stops_on_a_torch_older_than_the_floor(monkeypatch):
+    older = f"{colab.TORCH_FLOOR.split('.')[0]}.{int(colab.TORCH_FLOOR.split('.')[1]) - 1}.1+cu121"
+    with pytest.raises(
+        RuntimeError, match=rf"torch {re.escape(older)}.*{colab.TORCH_FLOOR} or newer"
+    ):
+        run_install(monkeypatch, "derived", torch_version=older)
+    assert run_install(monkeypatch, "derived", torch_version=f"{colab.TORCH_FLOOR}.0")
+
+
+def test_the_floor_is_the_one_the_package_declares():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    (torch,) = [r for r in map(Requirement, project["dependencies"]) if r.name == "torch"]
+    assert str(torch.specifier) == f">={colab.TORCH_FLOOR}"
+    assert f"TORCH_FLOOR = ({colab.TORCH_FLOOR.replace('.', ', ')})" in install_code()

@@ -12,13 +12,16 @@ import jupytext
 import nbformat
 import pytest
 import yaml
+from repository import repository_url
 
 ROOT = Path(__file__).parents[2]
 HTML = ROOT / "_build" / "html"
 SOURCES = sorted(ROOT.glob("chapters/*/*.md"))
 NOTEBOOKS = [p for p in SOURCES if "kernelspec:" in p.read_text(encoding="utf-8")[:1000]]
 PROBLEMS = [p for p in NOTEBOOKS if p.name != "index.md"]
-REPOSITORY = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))["repository"]
+CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+# the configured URL, or the repository the workflow runs in (GITHUB_REPOSITORY)
+REPOSITORY_URL = repository_url(CONFIG["repository"]["url"])
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +63,7 @@ def test_colab_opens_the_executed_notebook_with_the_library_installed_first(html
     nbformat.validate(notebook)
     install, *cells = notebook.cells
     assert install.cell_type == "code" and install.source.startswith("# Where the book's library")
-    assert "import derived" in install.source and "%pip install" in install.source
+    assert 'find_spec("derived")' in install.source and "%pip install" in install.source
     download = nbformat.read(html / "_sources" / f"{page}.ipynb", as_version=4)
     assert [(c.source, c.get("outputs")) for c in cells] == [
         (c.source, c.get("outputs")) for c in download.cells
@@ -69,7 +72,7 @@ def test_colab_opens_the_executed_notebook_with_the_library_installed_first(html
     # Colab opens the notebook from the branch the workflow pushes _build/html/_notebooks to.
     text = (html / page.with_suffix(".html")).read_text(encoding="utf-8")
     (link,) = re.findall(r'href="(https://colab\.research\.google\.com/[^"]+)"', text)
-    repository = REPOSITORY["url"].replace(
+    repository = REPOSITORY_URL.replace(
         "https://github.com/", "https://colab.research.google.com/github/"
     )
     assert link == f"{repository}/blob/notebooks/{page}.ipynb"
@@ -97,3 +100,12 @@ def test_every_page_names_its_icon():
         icon = re.search(r'<link rel="icon" href="([^"]+)"', page.read_text(encoding="utf-8"))
         assert icon, f"{page.relative_to(HTML)} names no icon"
         assert (page.parent / icon.group(1)).resolve().is_file(), icon.group(1)
+
+
+def test_every_page_states_the_licences():
+    for page in HTML.rglob("*.html"):
+        if page == HTML / "index.html" or "_static" in page.parts:  # a redirect, theme parts
+            continue
+        text = page.read_text(encoding="utf-8")
+        assert 'href="https://creativecommons.org/licenses/by/4.0/">CC BY 4.0</a>' in text, page
+        assert 'href="https://opensource.org/license/mit">MIT</a>' in text, page
