@@ -15,7 +15,8 @@ reader's answers, stays.
 
 Each page with a "Your answer" cell (a code cell tagged ``answer``) is also written as a
 notebook to work in, ``_notebooks/<page>.ipynb`` beside the edition's HTML: the problem and the
-answer cell, nothing after them (:func:`student_notebook`).
+answer cell, nothing after them (:func:`student_notebook`), behind the cell that installs the
+library where it is missing, as in the notebooks Colab opens (``_ext/colab.py``).
 
 Launch and download buttons, which would open the full pages, are turned off, and the full
 book's execution cache is reused: the code cells are the same, so nothing runs again.
@@ -25,6 +26,7 @@ import os
 import re
 from pathlib import Path
 
+import colab
 import jupytext
 import nbformat
 from docutils import nodes
@@ -129,6 +131,7 @@ def write_student_notebooks(app, exception) -> None:
         page = Path(app.srcdir) / f"{docname}.md"
         notebook = student_notebook(page) if page.is_file() else None
         if notebook is not None:
+            colab.colab_notebook(notebook, app.config.html_theme_options)
             target = Path(app.outdir) / NOTEBOOKS / f"{docname}.ipynb"
             target.parent.mkdir(parents=True, exist_ok=True)
             nbformat.write(notebook, target)

@@ -148,6 +148,7 @@ def test_a_page_with_an_answer_cell_is_also_a_notebook_to_work_in(student_editio
     text = "\n".join(cell.source for cell in notebook.cells)
     assert "PROBLEM-STATEMENT" in text and "ANSWER-PROSE" in text
     assert notebook.cells[-1].metadata["tags"] == ["answer"]
+    assert "%pip install" in notebook.cells[0].source, "installs the library where it is missing"
     assert not [t for t in [*REMOVED, "FIGURE-OUTPUT", ":label:"] if t in text]
 
 
