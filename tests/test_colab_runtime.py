@@ -13,6 +13,7 @@ missing.
 """
 
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -93,8 +94,13 @@ def runtime(tmp_path_factory) -> Path:
 def wheel(tmp_path_factory) -> Path:
     """A wheel of the library, built here as a release would be."""
     out = tmp_path_factory.mktemp("wheel")
+    # A copy of what the wheel is built from, so that the build leaves nothing in the checkout.
+    source = tmp_path_factory.mktemp("source")
+    for name in ("pyproject.toml", "README.md", "LICENSE", "LICENSE-MIT"):
+        shutil.copy(ROOT / name, source)
+    shutil.copytree(ROOT / "src", source / "src", ignore=shutil.ignore_patterns("*.egg-info"))
     subprocess.run(
-        [*PIP_WHEEL, "--wheel-dir", str(out), str(ROOT)],
+        [*PIP_WHEEL, "--wheel-dir", str(out), str(source)],
         check=True,
         env={**os.environ, "PIP_NO_INDEX": "1"},
     )
