@@ -9,7 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from derived.checkers import batchnorm_resnet_placement, conv_output_size, lstm_bptt, rnn_jacobian
-from derived.checkers.slots import Malformed, parse_expression
+from derived.checkers.expression import parse_expression
+from derived.checkers.slots import Malformed
 from derived.checkers.verdict import Verdict
 from derived.conv_arithmetic import output_shape
 from derived.lstm import backward_step

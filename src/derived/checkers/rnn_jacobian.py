@@ -13,14 +13,8 @@ from typing import Any
 
 import torch
 
-from derived.checkers.slots import (
-    PLACEHOLDER,
-    Construction,
-    Expression,
-    Malformed,
-    Mistake,
-    kind_of,
-)
+from derived.checkers.expression import Expression
+from derived.checkers.slots import PLACEHOLDER, Construction, Malformed, Mistake, kind_of
 from derived.checkers.verdict import Verdict
 from derived.tanh_rnn import tanh_rnn
 

@@ -1,8 +1,7 @@
 """The four forms an answer can take, and how each is judged.
 
-- :class:`Expression`: a formula in the page's symbols, a string (``"(1/2)**(n-1)"``, ``^`` is
-  a power), a sympy expression or a Python function of the symbols. It is evaluated exactly
-  by sympy at the slot's points and compared with the independent computation there.
+- :class:`derived.checkers.expression.Expression`: a formula in the page's symbols (its own
+  module, with the parser).
 - :class:`Function`: a function the reader writes, with the signature the exercise states,
   run on the slot's cases and compared with the independent computation of each.
 - :class:`Construction`: an object the reader builds (a counterexample, say), checked for the
@@ -17,15 +16,9 @@ with a message that names the slot, never with a traceback.
 """
 
 import inspect
-import math
-import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-
-import sympy
-from sympy.core.function import AppliedUndef
-from sympy.parsing.sympy_parser import convert_xor, parse_expr, standard_transformations
 
 from derived.checkers.verdict import SlotResult
 
@@ -70,10 +63,6 @@ class Mistake:
     explanation: str
 
 
-def _result(slot: str, status: str, feedback: str, **fields) -> SlotResult:
-    return SlotResult(slot=slot, status=status, feedback=feedback, **fields)
-
-
 @dataclass(frozen=True)
 class Slot:
     """What every slot shares: a name, a description of the form, and its known mistakes."""
@@ -88,109 +77,23 @@ class Slot:
                 raise Unanswered
             return self.judge(answer, **extra)
         except Unanswered:
-            return _result(self.name, "unanswered", f"not answered yet: give {self.form}")
+            return self.result("unanswered", f"not answered yet: give {self.form}")
         except Malformed as error:
-            return _result(self.name, "malformed", f"{self.name} must be {self.form}: {error}")
+            return self.result("malformed", f"{self.name} must be {self.form}: {error}")
 
     def judge(self, answer: Any, **extra: Any) -> SlotResult:
         raise NotImplementedError
 
+    def result(self, status: str, feedback: str, **fields: Any) -> SlotResult:
+        return SlotResult(slot=self.name, status=status, feedback=feedback, **fields)
+
     def recognized(self, mistake: Mistake, counterexample: str) -> SlotResult:
-        return _result(
-            self.name,
+        return self.result(
             "wrong",
             f"{mistake.name}. {mistake.explanation} {counterexample}",
             mistake=mistake.name,
             counterexample=counterexample,
         )
-
-
-_ALLOWED = re.compile(r"[\w\s+\-*/^().,]*")
-
-
-def parse_expression(text: str, symbols: Sequence[str]) -> sympy.Expr:
-    """``text`` as a sympy expression in ``symbols``; :class:`Malformed` if it is not one."""
-    if not _ALLOWED.fullmatch(text) or "__" in text:
-        raise Malformed(f"{text!r} has characters an expression cannot have")
-    names = {s: sympy.Symbol(s) for s in symbols}
-    names |= {f: getattr(sympy, f) for f in ("sqrt", "exp", "log", "tanh", "floor", "ceiling")}
-    transformations = (*standard_transformations, convert_xor)
-    try:
-        expr = parse_expr(text, local_dict=names, transformations=transformations)
-    except Exception as error:  # sympy raises many kinds on bad input
-        raise Malformed(f"{text!r} does not parse ({type(error).__name__})") from None
-    return _in_symbols(expr, symbols)
-
-
-def _in_symbols(expr: Any, symbols: Sequence[str]) -> sympy.Expr:
-    if not isinstance(expr, sympy.Expr):
-        raise Malformed(f"{expr!r} is not an expression")
-    unknown = sorted(str(s) for s in expr.free_symbols if str(s) not in symbols)
-    unknown += sorted(str(f.func) for f in expr.atoms(AppliedUndef))
-    if unknown:
-        raise Malformed(f"unknown symbol {', '.join(unknown)}; use only {', '.join(symbols)}")
-    return expr
-
-
-@dataclass(frozen=True)
-class Expression(Slot):
-    """A formula in ``symbols``, compared with ``truth`` at each of ``points``.
-
-    ``truth(point)`` is the independent computation of the quantity at one point;
-    ``counterexample(point, truth, yours)`` says, in words, how the answer fails there.
-    """
-
-    symbols: tuple[str, ...] = ()
-    points: tuple[dict[str, int], ...] = ()
-    truth: Callable[[dict[str, int]], float] | None = None
-    counterexample: Callable[[dict[str, int], float, float], str] | None = None
-    rel_tol: float = 1e-9
-
-    def evaluate(self, answer: Any) -> list[float]:
-        """The answer's value at every point; nan where it is undefined or not real."""
-        if callable(answer) and not isinstance(answer, sympy.Basic):
-            values = []
-            for point in self.points:
-                try:
-                    values.append(complex(answer(**point)))
-                except Exception as error:
-                    raise Malformed(f"your function fails at {_show(point)}: {error}") from None
-        else:
-            if isinstance(answer, str):
-                expr = parse_expression(answer, self.symbols)
-            elif isinstance(answer, int | float | sympy.Basic) and not isinstance(answer, bool):
-                expr = _in_symbols(sympy.sympify(answer), self.symbols)
-            else:
-                raise Malformed(f"got {kind_of(answer)}")
-            values = [complex(expr.subs(point).evalf(30)) for point in self.points]
-        return [v.real if v.imag == 0 and math.isfinite(v.real) else math.nan for v in values]
-
-    def agree(self, a: Sequence[float], b: Sequence[float]) -> bool:
-        return all(
-            math.isclose(x, y, rel_tol=self.rel_tol, abs_tol=1e-300)
-            for x, y in zip(a, b, strict=True)
-        )
-
-    def judge(self, answer: Any, **extra: Any) -> SlotResult:
-        yours = self.evaluate(answer)
-        truths = [self.truth(point) for point in self.points]
-        if self.agree(yours, truths):
-            return _result(self.name, "correct", "correct at every point checked.")
-        first = next(
-            i
-            for i, (y, t) in enumerate(zip(yours, truths, strict=True))
-            if not self.agree([y], [t])
-        )
-        point, truth, value = self.points[first], truths[first], yours[first]
-        shown = self.counterexample(point, truth, value)
-        for mistake in self.mistakes:
-            if self.agree(yours, self.evaluate(mistake.answer)):
-                return self.recognized(mistake, shown)
-        return _result(self.name, "wrong", shown, counterexample=shown)
-
-
-def _show(case: dict[str, Any]) -> str:
-    return ", ".join(f"{k} = {v}" for k, v in case.items())
 
 
 @dataclass(frozen=True)
@@ -247,7 +150,7 @@ class Function(Slot):
             if not self._agree(y, t)
         ]
         if not wrong:
-            return _result(self.name, "correct", f"correct on all {len(self.cases)} cases.")
+            return self.result("correct", f"correct on all {len(self.cases)} cases.")
         case, truth, value = self.cases[wrong[0]], self.truths[wrong[0]], yours[wrong[0]]
         shown = self.counterexample(case, truth, value)
         for mistake in self.mistakes:
@@ -257,7 +160,7 @@ class Function(Slot):
                 return self.recognized(mistake, shown)
         if not isinstance(value, RaisedError) and self.shape(value) != self.shape(truth):
             raise Malformed(f"it returns {self.shape(value)}, not {self.shape(truth)}")
-        return _result(self.name, "wrong", shown, counterexample=shown)
+        return self.result("wrong", shown, counterexample=shown)
 
     def _agree(self, yours: Any, truth: Any) -> bool:
         if isinstance(yours, RaisedError) or isinstance(truth, RaisedError):
@@ -283,8 +186,8 @@ class Construction(Slot):
     def judge(self, answer: Any, **extra: Any) -> SlotResult:
         ok, feedback, mistake = self.judge_built(answer)
         if ok:
-            return _result(self.name, "correct", feedback)
-        return _result(self.name, "wrong", feedback, mistake=mistake, counterexample=feedback)
+            return self.result("correct", feedback)
+        return self.result("wrong", feedback, mistake=mistake, counterexample=feedback)
 
 
 @dataclass(frozen=True)
@@ -307,9 +210,9 @@ class Choice(Slot):
         kept = justification.strip() if justification else None
         evidence = self.evidence()
         if choice == self.truth():
-            return _result(self.name, "correct", evidence, justification=kept)
+            return self.result("correct", evidence, justification=kept)
         for mistake in self.mistakes:
             if mistake.answer == choice:
                 result = self.recognized(mistake, evidence)
                 return SlotResult(**{**result.__dict__, "justification": kept})
-        return _result(self.name, "wrong", evidence, counterexample=evidence, justification=kept)
+        return self.result("wrong", evidence, counterexample=evidence, justification=kept)
