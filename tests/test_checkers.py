@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from derived.checkers import batchnorm_resnet_placement, conv_output_size, lstm_bptt, rnn_jacobian
-from derived.checkers.expression import parse_expression
-from derived.checkers.slots import Malformed
+from derived.checkers.expression import Growth, parse_expression
+from derived.checkers.slots import Malformed, Mistake
 from derived.checkers.verdict import Verdict
 from derived.conv_arithmetic import output_shape
 from derived.lstm import backward_step
@@ -220,3 +220,33 @@ def test_a_verdict_takes_well_under_a_second_per_slot(checker):
     verdict = checker.check(**BOOK_ANSWERS[checker])
     assert isinstance(verdict, Verdict)
     assert time.perf_counter() - start < 0.5 * len(verdict.results)
+
+
+#: A big-O slot on the pattern of the autoregressive pages: a count with lower-order terms.
+CONNECTIONS = Growth(
+    name="connections",
+    form="an expression in d, H, W and k",
+    symbols=("d", "H", "W", "k"),
+    points=(
+        {"d": 4, "H": 32, "W": 32, "k": 3},
+        {"d": 16, "H": 32, "W": 32, "k": 3},
+        {"d": 4, "H": 128, "W": 32, "k": 3},
+        {"d": 4, "H": 32, "W": 128, "k": 3},
+        {"d": 4, "H": 32, "W": 32, "k": 12},
+    ),
+    truth=lambda p: p["d"] * p["H"] * p["W"] * p["k"] ** 2 - p["H"] * p["W"] * p["k"],
+    mistakes=(Mistake("The kernel counted once", "d*H*W*k", "A k x k kernel has k^2 taps."),),
+)
+
+
+@pytest.mark.parametrize("answer", ["d*H*W*k**2", "5*d*H*W*k^2", "d*H*W*k**2 + H*W"])
+def test_a_big_o_answer_is_compared_by_its_growth(answer):
+    assert CONNECTIONS.check(answer).passed
+
+
+def test_a_wrong_order_of_growth_gets_the_change_that_shows_it():
+    result = CONNECTIONS.check("d*H*W")
+    assert result.status == "wrong" and result.mistake is None
+    assert result.counterexample.startswith("With k from 3 to 12, the count grows by a factor")
+    assert CONNECTIONS.check("d*H*W*k").mistake == "The kernel counted once"
+    assert CONNECTIONS.check("d*H*W*q").status == "malformed"

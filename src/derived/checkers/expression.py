@@ -1,7 +1,8 @@
-"""The expression slot: a formula in the page's symbols, given as a string
+"""The expression slots: a formula in the page's symbols, given as a string
 (``"(1/2)**(n-1)"``, ``^`` is a power), a sympy expression or a Python function of the symbols.
 It is evaluated exactly by sympy at the slot's points and compared there with the independent
-computation; a known mistake is recognized by its values, however it is written."""
+computation; a known mistake is recognized by its values, however it is written. A big-O
+answer (:class:`Growth`) is compared by its order of growth instead."""
 
 import math
 import re
@@ -84,19 +85,58 @@ class Expression(Slot):
             for x, y in zip(a, b, strict=True)
         )
 
-    def judge(self, answer: Any, **extra: Any) -> SlotResult:
-        yours = self.evaluate(answer)
-        truths = [self.truth(point) for point in self.points]
-        if self.agree(yours, truths):
-            return self.result("correct", "correct at every point checked.")
+    def failure(self, yours: list[float], truths: list[float]) -> str:
+        """Where the answer fails: the first point at which it differs."""
         first = next(
             i
             for i, (y, t) in enumerate(zip(yours, truths, strict=True))
             if not self.agree([y], [t])
         )
-        point, truth, value = self.points[first], truths[first], yours[first]
-        shown = self.counterexample(point, truth, value)
+        return self.counterexample(self.points[first], truths[first], yours[first])
+
+    def judge(self, answer: Any, **extra: Any) -> SlotResult:
+        yours = self.evaluate(answer)
+        truths = [self.truth(point) for point in self.points]
+        if self.agree(yours, truths):
+            return self.result("correct", "correct at every point checked.")
+        shown = self.failure(yours, truths)
         for mistake in self.mistakes:
             if self.agree(yours, self.evaluate(mistake.answer)):
                 return self.recognized(mistake, shown)
         return self.result("wrong", shown, counterexample=shown)
+
+
+@dataclass(frozen=True)
+class Growth(Expression):
+    """A big-O answer: a formula with the order of growth of the quantity ``truth`` counts.
+
+    ``points`` start from a base point, and each later one makes one or more symbols larger.
+    The answer has the right order when its ratio to the count stays within a factor
+    ``spread`` over all the points: constant factors do not matter, and lower-order terms of
+    the count are why the ratio is not exactly constant.
+    """
+
+    spread: float = 1.5
+
+    def agree(self, a: Sequence[float], b: Sequence[float]) -> bool:
+        ratios = [x / y for x, y in zip(a, b, strict=True)]
+        if not all(math.isfinite(r) and r > 0 for r in ratios):
+            return False
+        return max(ratios) / min(ratios) <= self.spread
+
+    def failure(self, yours: list[float], truths: list[float]) -> str:
+        """The point where the answer's growth from the base point is furthest from the
+        count's."""
+        base = self.points[0]
+
+        def drift(i: int) -> float:
+            ratio = (yours[i] / yours[0]) / (truths[i] / truths[0])
+            return abs(math.log(ratio)) if math.isfinite(ratio) and ratio > 0 else math.inf
+
+        i = max(range(1, len(self.points)), key=drift)
+        change = ", ".join(f"{k} from {base[k]} to {v}" for k, v in self.points[i].items()
+                           if v != base[k])  # fmt: skip
+        return (
+            f"With {change}, the count grows by a factor {truths[i] / truths[0]:.4g}, "
+            f"your expression by {yours[i] / yours[0]:.4g}."
+        )
