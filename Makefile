@@ -38,7 +38,8 @@ test: $(READY)
 	$(BIN)/python -m pytest tests/site --dist load
 
 # Every page executed twice in fresh kernels must glue the same numbers and draw the same
-# figures. It executes every page twice, so CI runs it after `make test` rather than in it.
+# figures: the run `make test` cached, where still valid, and one more. That takes minutes, so
+# CI runs it after `make test` rather than in it.
 determinism: $(READY)
 	$(BIN)/python -m pytest tests/determinism
 

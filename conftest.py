@@ -15,8 +15,6 @@ from unittest import mock
 
 import nbval.plugin
 import pytest
-import yaml
-from myst_parser.config.main import MdParserConfig
 
 ROOT = Path(__file__).parent
 sys.path.insert(0, str(ROOT / "_ext"))
@@ -24,8 +22,7 @@ import execution_cache  # noqa: E402
 
 CHAPTERS = "chapters"
 CACHE = ROOT / "_build" / ".jupyter_cache"
-BOOK_CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
-MD_CONFIG = MdParserConfig(enable_extensions=set(BOOK_CONFIG["parse"]["myst_enable_extensions"]))
+MD_CONFIG = execution_cache.book_md_config(ROOT)
 
 
 def read_page(path, as_version=4):

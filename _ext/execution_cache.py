@@ -23,6 +23,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 import nbformat
+import yaml
 from jupyter_cache import get_cache
 from jupyter_cache.base import CacheBundleIn
 from jupyter_cache.executors.utils import single_nb_execution
@@ -123,6 +124,23 @@ def read_page(path: Path, source_root: Path, md_config: MdParserConfig) -> nbfor
     """The notebook myst-nb makes of a page, digest included, as the cache sees it."""
     text, _ = with_digest(path.read_text(encoding="utf-8"), source_root, md_config)
     return read_myst_markdown_notebook(text, md_config, add_source_map=True, path=path)
+
+
+def book_md_config(root: Path) -> MdParserConfig:
+    """The MyST parser configuration of the book at ``root``, from its ``_config.yml``."""
+    config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8"))
+    return MdParserConfig(enable_extensions=set(config["parse"]["myst_enable_extensions"]))
+
+
+def cached(cache_path: Path, notebook: nbformat.NotebookNode) -> nbformat.NotebookNode | None:
+    """The executed notebook cached for ``notebook`` (as :func:`read_page` reads it); None if
+    its code or the library it imports changed since, or it never ran."""
+    cache = get_cache(str(cache_path))
+    try:
+        record = cache.match_cache_notebook(notebook)
+    except KeyError:
+        return None
+    return cache.get_cache_bundle(record.pk).nb
 
 
 def store(cache_path: Path, notebook: nbformat.NotebookNode, path: Path, seconds: float) -> None:
