@@ -4,30 +4,9 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from mdrnn_cases import cell_levels, inputs, model
 
-from derived.critical_path import longest_chains, stack_jacobian
-from derived.mdrnn import MDRNN, preactivation, raster, weight_count
-
-
-def model(D=2, k=3, d=1, seed=0):
-    return MDRNN(D, k, d, generator=torch.Generator().manual_seed(seed))
-
-
-def inputs(n, D, height, width, seed=1):
-    g = torch.Generator().manual_seed(seed)
-    return torch.randn(n, D, height, width, generator=g, dtype=torch.float64)
-
-
-def cell_levels(net, height, width, *, D=2, k=3):
-    """The level of every hidden unit, (d, k, H, W): its longest chain of dependencies."""
-    layers = [
-        lambda below, own, w=w: torch.tanh(preactivation(below, own, *w)) for w in net.layers()
-    ]
-    g = torch.Generator().manual_seed(5)
-    shapes = [(1, D, height, width)] + [(1, k, height, width)] * len(layers)
-    states = [torch.randn(s, generator=g, dtype=torch.float64) for s in shapes]
-    levels = longest_chains(stack_jacobian(layers, states))
-    return levels[D * height * width :].reshape(len(layers), k, height, width)
+from derived.mdrnn import preactivation, raster, weight_count
 
 
 @settings(max_examples=20)
