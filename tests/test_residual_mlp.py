@@ -2,15 +2,9 @@
 
 import pytest
 import torch
+from residual_mlp_cases import network
 
 from derived.residual_mlp import forward, hidden_stack, init_parameters
-
-
-def network(seed: int, L: int, n: int = 3, m: int = 4):
-    generator = torch.Generator().manual_seed(seed)
-    A, b = init_parameters(n, m, L, generator=generator)
-    x = torch.randn(n, dtype=torch.float64, generator=generator)
-    return x, A, b
 
 
 def test_forward_matches_torch_nn_layers():

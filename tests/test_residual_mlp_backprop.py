@@ -5,10 +5,11 @@ import torch
 from defaults import default_dtype
 from hypothesis import given
 from hypothesis import strategies as st
+from residual_mlp_cases import network
 from torch.func import grad, jacrev
 
 from derived.jacobian import assert_matches_autograd
-from derived.residual_mlp import ACTIVATIONS, forward, hidden_stack, init_parameters
+from derived.residual_mlp import ACTIVATIONS, forward, hidden_stack
 from derived.residual_mlp_backprop import (
     hidden_jacobian,
     layer_jacobian,
@@ -19,13 +20,6 @@ from derived.residual_mlp_backprop import (
 seeds = st.integers(min_value=0, max_value=2**31 - 1)
 depths = st.integers(min_value=2, max_value=7)
 NAMES = sorted(ACTIVATIONS)
-
-
-def network(seed: int, L: int, n: int = 3, m: int = 4):
-    generator = torch.Generator().manual_seed(seed)
-    A, b = init_parameters(n, m, L, generator=generator)
-    x = torch.randn(n, dtype=torch.float64, generator=generator)
-    return x, A, b
 
 
 def test_layer_jacobian_keeps_the_dtype_of_its_inputs_whatever_the_default_dtype():

@@ -52,8 +52,10 @@ def _counterexample(case: dict[str, int], truth: tuple, yours: Any) -> str:
     return f"For {config}, F.conv2d gives an output of shape {truth}, but your function {got}."
 
 
-def _size(n, K, P, S, D):  # the right size along one axis, for building the known mistakes
-    return (n + 2 * P - D * (K - 1) - 1) // S + 1
+def _size(n, K, P, S, D, *, sides=2, floor=True):
+    """The size along one axis, and with ``sides=1`` or ``floor=False`` its known slips."""
+    travel = n + sides * P - D * (K - 1) - 1
+    return (travel // S if floor else travel / S) + 1
 
 
 OUTPUT_SHAPE = Function(
@@ -82,8 +84,8 @@ OUTPUT_SHAPE = Function(
             "No floor",
             lambda C, H, W, K, P, S, D, F: (
                 F,
-                (H + 2 * P - D * (K - 1) - 1) / S + 1,
-                (W + 2 * P - D * (K - 1) - 1) / S + 1,
+                _size(H, K, P, S, D, floor=False),
+                _size(W, K, P, S, D, floor=False),
             ),
             "A size is a whole number of windows: count the windows that fit when the stride "
             "does not divide the distance the kernel can travel.",
@@ -92,8 +94,8 @@ OUTPUT_SHAPE = Function(
             "A factor C, and no floor",
             lambda C, H, W, K, P, S, D, F: (
                 F,
-                (H + 2 * P - D * (K - 1) - 1) / S + 1,
-                (W + 2 * P - D * (K - 1) - 1) / S + 1,
+                _size(H, K, P, S, D, floor=False),
+                _size(W, K, P, S, D, floor=False),
                 C,
             ),
             "Two slips: each filter sums over all C input channels and gives one channel, and a "
@@ -108,8 +110,8 @@ OUTPUT_SHAPE = Function(
             "Padding on one side only",
             lambda C, H, W, K, P, S, D, F: (
                 F,
-                (H + P - D * (K - 1) - 1) // S + 1,
-                (W + P - D * (K - 1) - 1) // S + 1,
+                _size(H, K, P, S, D, sides=1),
+                _size(W, K, P, S, D, sides=1),
             ),
             "Padding P is added on each side of the input, as in PyTorch: how long is the "
             "padded input?",
