@@ -1,6 +1,8 @@
 """The answer checkers: the book's answers pass, every known mistake is named, any other wrong
 answer gets a counterexample, malformed answers are refused by slot, and a verdict is quick."""
 
+import importlib
+import pkgutil
 import time
 
 import pytest
@@ -8,37 +10,22 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
+import derived.checkers
 from derived.checkers import batchnorm_resnet_placement, conv_output_size, lstm_bptt, rnn_jacobian
 from derived.checkers.expression import Growth, parse_expression
 from derived.checkers.slots import Malformed, Mistake
 from derived.checkers.verdict import Verdict
 from derived.conv_arithmetic import output_shape
 from derived.lstm import backward_step
-from derived.tanh_rnn import jacobian_bound
 
-
-def book_output_shape(C, H, W, K, P, S, D, F):
-    return output_shape((C, H, W), F, K, stride=S, padding=P, dilation=D)
-
-
-#: Each checker with the book's answers, taken from the library the pages use.
-BOOK_ANSWERS = {
-    rnn_jacobian: {
-        "bound": lambda n: jacobian_bound(0.5, n),
-        "counterexample": (torch.eye(4, dtype=torch.float64) / 2, torch.zeros(4)),
-    },
-    conv_output_size: {"output_shape": book_output_shape},
-    lstm_bptt: {"backward_step": backward_step},
-    batchnorm_resnet_placement: {"easier": "left", "why": "an identity skip"},
-}
-CHECKERS = list(BOOK_ANSWERS)
-SLOTS = [
-    rnn_jacobian.BOUND,
-    rnn_jacobian.COUNTEREXAMPLE,
-    conv_output_size.OUTPUT_SHAPE,
-    lstm_bptt.BACKWARD_STEP,
-    batchnorm_resnet_placement.EASIER,
+#: Every page's checker, found by its ``PAGE``; the pages' own tests sit in this file (the
+#: first four) or in ``test_checker_<page>.py``.
+CHECKERS = [
+    module
+    for info in pkgutil.iter_modules(derived.checkers.__path__)
+    if hasattr(module := importlib.import_module(f"derived.checkers.{info.name}"), "PAGE")
 ]
+SLOTS = [slot for checker in CHECKERS for slot in checker.SLOTS]
 
 
 def page(module) -> str:
@@ -47,7 +34,7 @@ def page(module) -> str:
 
 @pytest.mark.parametrize("checker", CHECKERS, ids=page)
 def test_the_books_answers_pass(checker):
-    verdict = checker.check(**BOOK_ANSWERS[checker])
+    verdict = checker.check(**checker.book_answers())
     assert verdict.passed and verdict.answered, verdict
     assert all(r.mistake is None and r.counterexample is None for r in verdict.results)
 
@@ -73,14 +60,17 @@ def test_every_known_mistake_is_named_with_a_counterexample(slot, mistake):
     assert result.counterexample and result.counterexample in result.feedback
 
 
+def names(slot) -> set[str]:
+    return {m.name for m in slot.mistakes}
+
+
 def test_the_known_mistakes_of_the_pages_are_recognized():
     """The wrong answers of the seeds and the handouts, by the names the feedback gives them."""
-    named = {slot.name: {m.name for m in slot.mistakes} for slot in SLOTS}
-    assert "One factor too many" in named["bound"]  # the handout's (1/2)^n
-    assert {"A factor C in the output", "No floor", "A factor C, and no floor"} <= named[
-        "output_shape"
-    ]
-    assert "The direct loss term is missing from h̄" in named["backward_step"]
+    assert "One factor too many" in names(rnn_jacobian.BOUND)  # the handout's (1/2)^n
+    assert {"A factor C in the output", "No floor", "A factor C, and no floor"} <= names(
+        conv_output_size.OUTPUT_SHAPE
+    )
+    assert "The direct loss term is missing from h̄" in names(lstm_bptt.BACKWARD_STEP)
     assert any(m.answer == "right" for m in batchnorm_resnet_placement.EASIER.mistakes)
 
 
@@ -111,7 +101,7 @@ def test_changed_expressions_are_rejected_with_a_counterexample(form, c, k):
 
 def _changed_output_shape(change: str, delta: int):
     def answer(C, H, W, K, P, S, D, F):
-        right = book_output_shape(C, H, W, K, P, S, D, F)
+        right = output_shape((C, H, W), F, K, stride=S, padding=P, dilation=D)
         if change == "offset":  # a constant changed
             return (right[0], right[1] + delta, right[2])
         if change == "divide":  # an operator swapped: / for //
@@ -215,9 +205,9 @@ def test_html_is_escaped():
 
 @pytest.mark.parametrize("checker", CHECKERS, ids=page)
 def test_a_verdict_takes_well_under_a_second_per_slot(checker):
-    checker.check(**BOOK_ANSWERS[checker])  # the independent computation, done once
+    checker.check(**checker.book_answers())  # the independent computation, done once
     start = time.perf_counter()
-    verdict = checker.check(**BOOK_ANSWERS[checker])
+    verdict = checker.check(**checker.book_answers())
     assert isinstance(verdict, Verdict)
     assert time.perf_counter() - start < 0.5 * len(verdict.results)
 

@@ -13,6 +13,7 @@ from typing import Any
 import torch
 from torch.nn.functional import conv2d
 
+from derived import conv_arithmetic
 from derived.checkers.slots import PLACEHOLDER, Function, Malformed, Mistake, RaisedError
 from derived.checkers.verdict import Verdict
 
@@ -130,3 +131,16 @@ def check(output_shape: Any = PLACEHOLDER) -> Verdict:
             :math:`D`, applied to a :math:`C \times H \times W` input.
     """
     return Verdict(PAGE, (OUTPUT_SHAPE.check(output_shape),))
+
+
+#: The slots, in the order :func:`check` takes them.
+SLOTS = (OUTPUT_SHAPE,)
+
+
+def book_answers() -> dict[str, Any]:
+    """The book's answers, by slot, from the library functions its solution and Check use."""
+    return {
+        "output_shape": lambda C, H, W, K, P, S, D, F: conv_arithmetic.output_shape(
+            (C, H, W), F, K, stride=S, padding=P, dilation=D
+        )
+    }

@@ -195,3 +195,12 @@ def check(backward_step: Any = PLACEHOLDER) -> Verdict:
             w_{oh}` (:class:`derived.lstm.Gates`).
     """
     return Verdict(PAGE, (BACKWARD_STEP.check(backward_step),))
+
+
+#: The slots, in the order :func:`check` takes them.
+SLOTS = (BACKWARD_STEP,)
+
+
+def book_answers() -> dict[str, Any]:
+    """The book's answers, by slot, from the library functions its solution and Check use."""
+    return {"backward_step": backward_step}

@@ -16,7 +16,7 @@ import torch
 from derived.checkers.expression import Expression
 from derived.checkers.slots import PLACEHOLDER, Construction, Malformed, Mistake, kind_of
 from derived.checkers.verdict import Verdict
-from derived.tanh_rnn import tanh_rnn
+from derived.tanh_rnn import jacobian_bound, tanh_rnn
 
 PAGE = "rnn-jacobian"
 SIGMA = 0.5  #: :math:`\sigma_{\max}(W)` in the exercise
@@ -134,3 +134,15 @@ def check(bound: Any = PLACEHOLDER, counterexample: Any = PLACEHOLDER) -> Verdic
             x_1) > (1/2)^5`.
     """
     return Verdict(PAGE, (BOUND.check(bound), COUNTEREXAMPLE.check(counterexample)))
+
+
+#: The slots, in the order :func:`check` takes them.
+SLOTS = (BOUND, COUNTEREXAMPLE)
+
+
+def book_answers() -> dict[str, Any]:
+    """The book's answers, by slot, from the library functions its solution and Check use."""
+    return {
+        "bound": lambda n: jacobian_bound(SIGMA, n),
+        "counterexample": (SIGMA * torch.eye(3, dtype=torch.float64), torch.zeros(3)),
+    }
