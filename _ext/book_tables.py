@@ -1,12 +1,15 @@
 """Pages generated from the other pages, so nothing is typed twice.
 
-- ``{summary-of-results}``: each problem page's title and its "Takeaway", chapter by chapter.
+- ``{summary-of-results}``: each problem page's title, its "Takeaway" and the answers its
+  checker takes (``derived.checkers.<page>``: each slot and its form), chapter by chapter.
 - ``{sources}``: each problem page with the course and question it is adapted from (the first
   paragraph of its exercise, which starts "Adapted from").
 
 Both are filled in when the page is written, from the other pages' resolved doctrees (so glued
 numbers and math appear as on the pages), and are rewritten whenever any page changes.
 """
+
+import importlib
 
 from docutils import nodes
 from sphinx.util.docutils import SphinxDirective
@@ -100,7 +103,18 @@ def fill(app, doctree, fromdoc: str) -> None:
 
 def summary_entry(app, fromdoc, page, doctree) -> list[nodes.Node]:
     heading = nodes.paragraph("", "", nodes.strong("", "", link(app, fromdoc, page)))
-    return [heading, *takeaway(doctree)]
+    return [heading, *takeaway(doctree), slots(page)]
+
+
+def slots(page: str) -> nodes.paragraph:
+    """The answers the page's checker takes: each slot's name and form."""
+    checker = importlib.import_module(f"derived.checkers.{page.split('/')[-1].replace('-', '_')}")
+    paragraph = nodes.paragraph("", "", nodes.emphasis("", "Your answer: "))
+    for i, slot in enumerate(checker.SLOTS):
+        paragraph += nodes.Text("; " if i else "")
+        paragraph += [nodes.literal("", slot.name), nodes.Text(f", {slot.form}")]
+    paragraph += nodes.Text(".")
+    return paragraph
 
 
 def sources_entry(app, fromdoc, page, doctree) -> list[nodes.Node]:

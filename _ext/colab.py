@@ -19,6 +19,8 @@ from urllib.parse import urlsplit
 import nbformat
 
 NOTEBOOKS = "_notebooks"
+# The install cell's tag, by which the grader (derived.checkers.grade) skips it.
+INSTALL_TAG = "install"
 # torch.nn.init's generator= argument (derived.init_variance) appeared in torch 2.2; torch.func
 # (jacrev, jacfwd, vmap, functional_call, stack_module_state) and Tensor.untyped_storage in 2.0.
 TORCH_FLOOR = "2.2"
@@ -62,7 +64,7 @@ def install_cell(theme_options: dict, requirement: str | None = None) -> nbforma
         requirement = f"derived @ git+{url}@{branch}"
     floor_tuple = ", ".join(TORCH_FLOOR.split("."))
     source = INSTALL.format(floor=TORCH_FLOOR, floor_tuple=floor_tuple, requirement=requirement)
-    return nbformat.v4.new_code_cell(source.rstrip("\n"))
+    return nbformat.v4.new_code_cell(source.rstrip("\n"), metadata={"tags": [INSTALL_TAG]})
 
 
 def colab_notebook(

@@ -17,6 +17,8 @@ Each page with a "Your answer" cell (a code cell tagged ``answer``) is also writ
 notebook to work in, ``_notebooks/<page>.ipynb`` beside the edition's HTML: the problem and the
 answer cell, nothing after them (:func:`student_notebook`), behind the cell that installs the
 library where it is missing, as in the notebooks Colab opens (``_ext/colab.py``).
+Its metadata names the page (``"derived": {"page": ...}``), so that the grader
+(``derived.checkers.grade``) knows which checker decides a submitted copy.
 
 Launch and download buttons, which would open the full pages, are turned off, and the full
 book's execution cache is reused: the code cells are the same, so nothing runs again.
@@ -121,6 +123,7 @@ def student_notebook(page: Path) -> nbformat.NotebookNode | None:
         if cell.cell_type == "markdown":
             cell.source = plain_markdown(cell.source).strip()
     notebook.metadata.pop("jupytext", None)
+    notebook.metadata["derived"] = {"page": page.stem}
     return notebook
 
 

@@ -194,6 +194,11 @@ CASES: dict[str, Case] = {
         f"batch_norm.{name}": Case(lambda: {"x": r(4, 3), "weight": r(3), "eps": 0.0}, BN)
         for name in ("batch_norm_jacobian", "batch_norm_jacobian_diagonal", "whole_batch_jacobian")
     },
+    "batch_norm.jacobian_diagonal_entry": Case(
+        lambda: {"x_i": 1.5, "mu_B": 0.5, "sigma_B": 2.0, "m": 4, "weight": 1.2, "eps": 1e-5},
+        {"x_i": Real(), "mu_B": Real(), "sigma_B": Real(0), "m": Int(2), "weight": Real()}
+        | {"eps": Real(0)},
+    ),
     "batch_norm.batch_norm_backward": Case(
         lambda: {"grad_output": r(4, 3), "x": r(4, 3), "weight": r(3), "eps": 1e-5},
         {**BN, "grad_output": T(), "x": T()},
@@ -293,6 +298,10 @@ CASES: dict[str, Case] = {
         lambda: {"z": r(3), "positive_slope": 1.0, "negative_slope": 0.1},
         {"z": ANY, "positive_slope": Real(), "negative_slope": Real()},
     ),
+    "dropout.is_positively_homogeneous": Case(
+        lambda: {"activation": torch.relu, "rtol": 1e-12},
+        {"activation": function, "rtol": Real(0, closed=(False, True))},
+    ),
     # gated_rnn
     "gated_rnn.gated_rnn_forward": Case(
         lambda: {**_gated(), "probe": torch.zeros(4, 3, dtype=torch.float64)},
@@ -301,6 +310,10 @@ CASES: dict[str, Case] = {
     "gated_rnn.step_jacobian": Case(
         lambda: {k: v for k, v in _gated_trace().items() if k in ("trace", "W_h", "h0")},
         {"trace": Record(T()), "W_h": T(), "h0": OPT},
+    ),
+    "gated_rnn.input_weight_grad": Case(
+        lambda: {"x": r(4, 2), "c": torch.sigmoid(r(4, 3)), "delta": r(4, 3)},
+        {"x": T(grow=(0,)), "c": T(), "delta": T()},
     ),
     "gated_rnn.gated_rnn_backward": Case(
         lambda: {**_gated_trace(), "grad_h": r(4, 3)},

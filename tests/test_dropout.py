@@ -10,6 +10,7 @@ from derived.dropout import (
     activation_then_dropout,
     dropout_mask,
     dropout_then_activation,
+    is_positively_homogeneous,
     positively_homogeneous,
 )
 from derived.rng import default_rng_from
@@ -127,3 +128,29 @@ def test_orders_refuse_bad_input(function):
 def test_the_mask_is_returned_on_the_requested_device():
     mask = dropout_mask((2, 3), p=0.5, generator=torch.Generator().manual_seed(0), device="meta")
     assert mask.device.type == "meta"
+
+
+@pytest.mark.parametrize(
+    ("activation", "homogeneous"),
+    [
+        (nn.ReLU(), True),
+        (nn.LeakyReLU(), True),
+        (nn.LeakyReLU(0.3), True),
+        (torch.abs, True),
+        (lambda z: 2.5 * z, True),
+        (nn.Sigmoid(), False),
+        (nn.Tanh(), False),
+        (nn.GELU(), False),
+        (nn.ELU(), False),
+        (lambda z: z.clamp(min=0) + 1e-3, False),  # ReLU shifted: phi(0) != 0
+    ],
+)
+def test_positive_homogeneity_is_what_makes_both_orders_agree(activation, homogeneous):
+    assert is_positively_homogeneous(activation) is homogeneous
+    # the defining property, for the same mask: phi(H y) == H phi(y)
+    y = 3 * torch.randn(200, dtype=torch.float64, generator=seeded(4))
+    H = dropout_mask(y.shape, p=0.4, generator=seeded(5), dtype=torch.float64)
+    agree = torch.allclose(
+        dropout_then_activation(y, H, activation), activation_then_dropout(y, H, activation)
+    )
+    assert agree is homogeneous

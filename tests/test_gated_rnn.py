@@ -11,6 +11,7 @@ from derived.gated_rnn import (
     GatedRNNGradients,
     gated_rnn_backward,
     gated_rnn_forward,
+    input_weight_grad,
     step_jacobian,
 )
 
@@ -251,3 +252,24 @@ def test_float32_inputs_give_float32_results_whatever_the_default_dtype():
     with default_dtype(torch.float64):
         got = run_with_defaults(d)
     assert [g.dtype for g in got] == [torch.float32] * len(got)
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+def test_the_input_weight_gradient_pairs_each_gate_with_its_unit(loss):
+    """gated-rnn-weights from autograd's total derivatives equals autograd's dl/dW_x."""
+    data = draw(T=6, n=3, m=4, seed=11)
+    W_x = data["W_x"].clone().requires_grad_()
+    probe = torch.zeros(6, 4, dtype=torch.float64, requires_grad=True)
+    trace = gated_rnn_forward(data["x"], data["W_c"], data["W_h"], W_x, h0=data["h0"], probe=probe)
+    delta, W_x_bar = torch.autograd.grad(loss_of(trace.h, data["y"], loss), (probe, W_x))
+    torch.testing.assert_close(
+        input_weight_grad(data["x"], trace.c.detach(), delta), W_x_bar, rtol=1e-12, atol=1e-14
+    )
+    assert input_weight_grad(data["x"], trace.c.detach(), delta).shape == W_x.shape
+
+
+def test_the_input_weight_gradient_refuses_rows_that_do_not_match():
+    with pytest.raises(ValueError, match="c must have one row per row of x"):
+        input_weight_grad(torch.ones(3, 2), torch.ones(4, 5), torch.ones(4, 5))
+    with pytest.raises(ValueError, match="delta must have the shape of c"):
+        input_weight_grad(torch.ones(3, 2), torch.ones(3, 5), torch.ones(3, 4))

@@ -37,6 +37,89 @@ TYPED = {
         'easier = "right"',
         "Batch norm after the addition does not normalize the gradient",
     ),
+    "momentum-inverse": (
+        "    theta_prev = ...\n    p_prev = ...\n",
+        "    theta_prev = theta - p\n    p_prev = (p + alpha * grad_J(theta)) / beta\n",
+        "The velocity first, with the gradient at the new parameters",
+    ),
+    "momentum-jacobian-det": ("det = ...", 'det = "beta"', "A scalar β in the corner"),
+    "dropout-activation-order": (
+        "equivalent = ...",
+        'equivalent = {"relu", "leaky_relu", "tanh"}',
+        "Checking only the dropped units",
+    ),
+    "default-init-variance": (
+        "return ...",
+        "return 3.0 ** -(len(widths) - 1) + sum(3.0 ** -(len(widths) - 1 - k) / widths[0] "
+        "for k in range(len(widths) - 1))",
+        "The input's fan-in for every layer",
+    ),
+    "random-features-ridge": (
+        "return ...",
+        "return (X.T @ X + lam / 2 * X.new_ones(X.shape[1]).diag()).inverse() @ X.T @ y",
+        "The penalty halved",
+    ),
+    "conv1d-gradients": (
+        "def forward(x, W, stride):\n    return ...",
+        "def forward(x, W, stride):\n    n = (x.shape[1] - W.shape[2]) // stride + 1\n"
+        "    windows = [x[:, j : j + W.shape[2]] for j in range(n)]\n"
+        "    return torch.stack([(W * w).sum(dim=(1, 2)) for w in windows], 1)",
+        "The stride ignored",
+    ),
+    "split-transform-merge": (
+        "    in_channels, cardinality, bottleneck_width\n):\n    return ...",
+        "    in_channels, cardinality, bottleneck_width\n):\n"
+        "    c, b = in_channels, bottleneck_width\n"
+        "    return (c + 1) * b + (9 * b + 1) * b + (b + 1) * c",
+        "One set of convolutions for all the paths",
+    ),
+    "gated-rnn": (
+        "    return ...",
+        '    return torch.einsum("t,ti,tj->ij", (1 - c).sum(dim=1), delta, x)',
+        "The gate summed to one number",
+    ),
+    "sigmoid-chain": (
+        "return ...",
+        "return (torch.sigmoid(x) * (1 - torch.sigmoid(x))) ** n",
+        "Every factor taken at the input",
+    ),
+    "tanh-chain": (
+        "outcome = ...",
+        'outcome = "vanish"',
+        "A bound of one does not force vanishing",
+    ),
+    "residual-benefits": (
+        "stack = ...",
+        "stack = None",
+        "σ_max of a product taken as the product of the σ_max",
+    ),
+    "residual-singular-values": (
+        "claim = ...",
+        'claim = "true"',
+        "The identity does not shift singular values",
+    ),
+    "residual-mlp-backprop": (
+        "dead_layer = ...",
+        'dead_layer = "zero"',
+        "A dead layer's factor taken as zero",
+    ),
+    "batchnorm-jacobian": (
+        "diagonal = ...",
+        'diagonal = "gamma / sqrt(sigma_B**2 + eps)"',
+        "The batch statistics held constant",
+    ),
+    "wavenet": ("receptive_linear = ...", 'receptive_linear = "2^d"', "Exponential growth claimed"),
+    "pixelcnn": ("steps = ...", 'steps = "H*W"', "One step per pixel"),
+    "mdrnn": (
+        "steps_pipelined = ...",
+        'steps_pipelined = "d*(H + W - 1)"',
+        "Layers one after another",
+    ),
+    "pixelcnn-vs-mdrnn": (
+        "computation = ...",
+        'computation = "pixelcnn"',
+        "Lower arithmetic claimed for PixelCNN",
+    ),
 }
 PAGES = {p.stem: p for p in ROOT.glob("chapters/*/*.md") if p.stem in TYPED}
 

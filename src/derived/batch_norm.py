@@ -196,3 +196,37 @@ def whole_batch_jacobian(
     # J[i, k, j, l] = blocks[k, i, j] * delta[k, l]
     full = blocks.movedim(-3, -2).unsqueeze(-1) * delta.unsqueeze(-2)
     return full.reshape(*x.shape[:-2], m * c, m * c)
+
+
+def jacobian_diagonal_entry(
+    x_i: float, mu_B: float, sigma_B: float, *, m: int, weight: float = 1.0, eps: float = 1e-5
+) -> float:
+    r"""One diagonal entry :math:`\partial y_i/\partial x_i`, from the batch statistics.
+
+    .. math::
+
+        \frac{\partial y_i}{\partial x_i} = \frac{\gamma}{\sqrt{\sigma_B^2 + \epsilon}}
+        \left(1 - \frac1m - \frac{(x_i - \mu_B)^2}{m\,(\sigma_B^2 + \epsilon)}\right),
+
+    the first line of page equation ``batchnorm-jacobian-diagonal``, written in :math:`\mu_B`
+    and :math:`\sigma_B` as the exercise asks; :func:`batch_norm_jacobian_diagonal` computes
+    the same from a batch.
+
+    Args:
+        x_i: the example's input :math:`x_i`.
+        mu_B: the batch mean :math:`\mu_B`.
+        sigma_B: the batch standard deviation :math:`\sigma_B \ge 0` (biased).
+        m: the batch size, :math:`m \ge 2`.
+        weight: :math:`\gamma`.
+        eps: :math:`\epsilon \ge 0`, with :math:`\sigma_B^2 + \epsilon > 0`.
+    """
+    x_i, mu_B, gamma = (_validate.real(n, v) for n, v in
+                        (("x_i", x_i), ("mu_B", mu_B), ("weight", weight)))  # fmt: skip
+    sigma_B = _validate.non_negative_float("sigma_B", sigma_B)
+    eps = _validate.non_negative_float("eps", eps)
+    if _validate.positive_int("m", m) < 2:
+        raise ValueError(f"m must be at least 2, got {m}")
+    s2 = sigma_B**2 + eps  # s^2
+    if s2 <= 0:
+        raise ValueError("sigma_B**2 + eps must be positive, got 0")
+    return gamma / s2**0.5 * (1 - 1 / m - (x_i - mu_B) ** 2 / (m * s2))

@@ -112,3 +112,27 @@ def positively_homogeneous(
     _validate.real("positive_slope", positive_slope)
     _validate.real("negative_slope", negative_slope)
     return positive_slope * z.clamp(min=0) + negative_slope * z.clamp(max=0)
+
+
+def is_positively_homogeneous(
+    activation: Callable[[torch.Tensor], torch.Tensor], *, rtol: float = 1e-12
+) -> bool:
+    r"""Whether ``activation`` is positively homogeneous, so that it commutes with dropout.
+
+    By the page's proposition ``dropout-activation-order-prop``, :math:`\phi` is positively
+    homogeneous exactly when it is :func:`positively_homogeneous` with :math:`\alpha = \phi(1)`
+    and :math:`\beta = -\phi(-1)`; this compares the two on a grid of points of
+    :math:`[-8, 8]`, zero included, in float64.
+
+    Args:
+        activation: :math:`\phi`, a function or ``torch.nn`` module applied elementwise.
+        rtol: the relative tolerance of the comparison, for the rounding of :math:`\phi`.
+    """
+    _validate.function("activation", activation)
+    _validate.positive_float("rtol", rtol)
+    z = torch.linspace(-8, 8, 161, dtype=torch.float64)
+    with torch.no_grad():
+        phi = activation(z)
+        alpha, beta = activation(z.new_ones(1)).item(), -activation(-z.new_ones(1)).item()
+    form = positively_homogeneous(z, positive_slope=alpha, negative_slope=beta)
+    return bool(torch.allclose(phi, form, rtol=rtol, atol=rtol * form.abs().max().item()))

@@ -130,6 +130,38 @@ def step_jacobian(
     return torch.diag_embed(c) + gain[:, :, None] * W_h
 
 
+def input_weight_grad(x: torch.Tensor, c: torch.Tensor, delta: torch.Tensor) -> torch.Tensor:
+    r""":math:`\partial\ell/\partial W_x = \sum_t \big(\delta[t] \odot (1 - c[t])\big)\, x[t]^\top`.
+
+    Page equation ``gated-rnn-weights``: :math:`W_x` reaches :math:`h[t]` only through
+    :math:`u[t] = W_x x[t]`, with :math:`\partial h[t]/\partial u[t] =
+    \operatorname{diag}(1 - c[t])`, so each gate pairs with its own unit, and the steps add up
+    because the weight is shared.
+
+    Args:
+        x: inputs :math:`x[1], \dots, x[T]`, one per row.
+        c: gates :math:`c[t]`, one per row.
+        delta: total derivatives :math:`\delta[t] = (\partial\ell/\partial h[t])^\top`, one
+            per row, through every path (see :func:`gated_rnn_backward`).
+
+    Shape:
+        ``x``: :math:`(T, n)`; ``c``, ``delta``: :math:`(T, m)`; output: :math:`(m, n)`, the
+        shape of :math:`W_x`.
+    """
+    _validate.has_ndim("x", _validate.float_tensor("x", x), 2, "(T, n)")
+    _validate.has_ndim("c", _validate.float_tensor("c", c), 2, "(T, m)")
+    if len(c) != len(x):
+        raise ValueError(f"c must have one row per row of x, {len(x)}, got {len(c)}")
+    if _validate.float_tensor("delta", delta).shape != c.shape:
+        raise ValueError(
+            f"delta must have the shape of c, {tuple(c.shape)}, got {tuple(delta.shape)}"
+        )
+    for name, v in (("c", c), ("delta", delta)):
+        if v.dtype != x.dtype:
+            raise TypeError(f"{name} must have the dtype of x, {x.dtype}, got {v.dtype}")
+    return (delta * (1 - c)).T @ x
+
+
 def gated_rnn_backward(
     trace: GatedRNNTrace,
     x: torch.Tensor,
@@ -182,6 +214,6 @@ def gated_rnn_backward(
         x_bar=a_bar @ W_c + u_bar @ W_x,
         W_c_bar=a_bar.T @ x,
         W_h_bar=a_bar.T @ h_prev,
-        W_x_bar=u_bar.T @ x,
+        W_x_bar=input_weight_grad(x, c, delta),
         h0_bar=from_next,
     )
