@@ -16,7 +16,8 @@ reader's answers, stays.
 Each page with a "Your answer" cell (a code cell tagged ``answer``) is also written as a
 notebook to work in, ``_notebooks/<page>.ipynb`` beside the edition's HTML: the problem and the
 answer cell, nothing after them (:func:`student_notebook`), behind the cell that installs the
-library where it is missing, as in the notebooks Colab opens (``_ext/colab.py``).
+library where it is missing, as in the notebooks Colab opens (``_ext/colab.py``); the page links
+it just above its answer cell.
 Its metadata names the page (``"derived": {"page": ...}``), so that the grader
 (``derived.checkers.grade``) knows which checker decides a submitted copy.
 
@@ -25,6 +26,7 @@ book's execution cache is reused: the code cells are the same, so nothing runs a
 """
 
 import os
+import posixpath
 import re
 from pathlib import Path
 
@@ -96,6 +98,23 @@ class RemoveAnswers(SphinxTransform):
         for section in [*self.document.findall(nodes.section)]:
             if len(section) == 1 and title(section):  # everything under its title was an answer
                 section.parent.remove(section)
+        for cell in self.document.findall(nodes.container):
+            if ANSWER_TAG in cell.get("cell_metadata", {}).get("tags", []):
+                cell.parent.insert(cell.parent.index(cell), notebook_link(self.env.docname))
+                break
+
+
+def notebook_link(docname: str) -> nodes.paragraph:
+    """A link to the page's notebook to work in (written by :func:`write_student_notebooks`)."""
+    target = posixpath.relpath(f"{NOTEBOOKS}/{docname}.ipynb", posixpath.dirname(docname) or ".")
+    link = nodes.reference("", "", nodes.literal("", posixpath.basename(target)), refuri=target)
+    return nodes.paragraph(
+        "",
+        "To work on it in Jupyter or Colab, download the notebook ",
+        link,
+        nodes.Text(": the problem and this cell."),
+        classes=["derived-notebook-link"],
+    )
 
 
 ANSWER_TAG = "answer"
@@ -155,4 +174,4 @@ def setup(app):
     app.connect("config-inited", configure)
     app.add_transform(RemoveAnswers)
     app.connect("build-finished", write_student_notebooks)
-    return {"version": "1", "parallel_read_safe": True}
+    return {"version": "1", "parallel_read_safe": True, "env_version": 2}

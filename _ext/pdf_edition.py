@@ -63,6 +63,8 @@ details.hide.above-input { display: none; }
 img { max-width: 100%; height: auto; }
 mjx-container[display="true"] { overflow: visible !important; }
 a.headerlink, .toggle-button, button { display: none !important; }
+/* a problem sheet has no notebook beside it to download */
+p.derived-notebook-link { display: none; }
 div.dropdown > :not(.admonition-title) { display: block !important; }
 """
 

@@ -150,6 +150,9 @@ def test_a_page_with_an_answer_cell_is_also_a_notebook_to_work_in(student_editio
     assert notebook.cells[-1].metadata["tags"] == ["answer"]
     assert "%pip install" in notebook.cells[0].source, "installs the library where it is missing"
     assert not [t for t in [*REMOVED, "FIGURE-OUTPUT", ":label:"] if t in text]
+    html = (student_edition / "page.html").read_text(encoding="utf-8")
+    link = html.index('href="_notebooks/page.ipynb"')
+    assert html.index("ANSWER-PROSE") < link < html.index("ANSWER-OUTPUT"), "above the cell"
 
 
 def test_search_and_downloads_give_no_answer_away(student_edition):
