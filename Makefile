@@ -8,7 +8,7 @@ READY := $(VENV)/.ready
 # -n: every cross-reference must resolve; -W: a warning is an error; --keep-going: report them all.
 BOOK_FLAGS := -W -n --keep-going
 
-.PHONY: book exercises pdf test determinism bench mutation lock clean
+.PHONY: book exercises pdf test determinism bench mutation mutation-pages lock clean
 
 BUILD := $(BIN)/jupyter-book build . $(BOOK_FLAGS)
 
@@ -58,6 +58,14 @@ mutation: $(READY)
 	OMP_NUM_THREADS=1 $(BIN)/mutmut run
 	$(BIN)/mutmut export-cicd-stats
 	$(BIN)/mutmut results
+
+# The same question asked of the pages (benchmarks/mutation_pages.py): faults made only in the
+# library lines a page executes (src/derived/checkers excluded), each run against the page's own
+# cells in a scratch copy of the library. Table in _build/mutation-pages.md, survivors with their
+# diffs and what each changes on the page in _build/mutation-pages-survivors.md. Slow, so not part
+# of `make test` or CI; options: MUTATION_PAGES_FLAGS="--page ID --max-mutants N --jobs N".
+mutation-pages: $(READY)
+	$(BIN)/python benchmarks/mutation_pages.py $(MUTATION_PAGES_FLAGS)
 
 $(READY): requirements.txt pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed")'
