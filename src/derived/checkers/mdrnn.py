@@ -174,17 +174,20 @@ CONNECTIONS = Growth(
     ),
 )
 
+#: Both step slots compare with the longest chain of dependencies through the Jacobian.
+_steps_counterexample = _counterexample(
+    "the minimum number of steps, the cells on the longest chain of dependencies measured "
+    "from the Jacobian, is",
+    "",
+)
+
 STEPS_ONE_LAYER = Expression(
     name="steps_one_layer",
     form='an exact expression in G, such as "3*G - 2"',
     symbols=("G",),
     points=tuple({"G": G} for G in range(1, 9)),
     truth=lambda p: measured_steps(1, p["G"], p["G"]),
-    counterexample=_counterexample(
-        "the minimum number of steps, the cells on the longest chain of dependencies measured "
-        "from the Jacobian, is",
-        "",
-    ),
+    counterexample=_steps_counterexample,
     mistakes=(
         Mistake(
             "One cell per step",
@@ -229,11 +232,7 @@ STEPS_PIPELINED = Expression(
     symbols=("d", "H", "W"),
     points=tuple({"d": d, "H": H, "W": W} for d, H, W in PIPELINE_SIZES),
     truth=lambda p: measured_steps(p["d"], p["H"], p["W"]),
-    counterexample=_counterexample(
-        "the minimum number of steps, the cells on the longest chain of dependencies measured "
-        "from the Jacobian, is",
-        "",
-    ),
+    counterexample=_steps_counterexample,
     mistakes=(
         Mistake(
             "Layers one after another",
