@@ -2,10 +2,11 @@
 
 nbval only collects ``.ipynb`` files; the pages are ``.md`` files in MyST format. Each page
 under ``chapters/`` that carries a kernelspec becomes one nbval item per code cell, run (with
-``--nbval-lax``) by a kernel whose working directory is the page's folder. The page is read
-exactly as the book build reads it (``_ext/execution_cache.py``), so when every cell passes,
-the executed notebook is stored in the book's execution cache and ``make book`` reuses it
-instead of executing the page a second time.
+``--nbval-lax``) by a kernel whose working directory is the page's folder, forked as the
+build's kernels are (``_ext/forked_kernel.py``). The page is read exactly as the book build
+reads it (``_ext/execution_cache.py``), so when every cell passes, the executed notebook is
+stored in the book's execution cache and ``make book`` reuses it instead of executing the page
+a second time.
 """
 
 import sys
@@ -19,6 +20,7 @@ import pytest
 ROOT = Path(__file__).parent
 sys.path.insert(0, str(ROOT / "_ext"))
 import execution_cache  # noqa: E402
+import forked_kernel  # noqa: E402
 
 CHAPTERS = "chapters"
 CACHE = ROOT / "_build" / ".jupyter_cache"
@@ -33,6 +35,16 @@ class MystNotebook(nbval.plugin.IPyNbFile):
     """An nbval notebook whose source is a MyST-markdown page."""
 
     failed = False
+
+    def setup(self):
+        # A kernel forked from one that has imported torch and the library already
+        # (_ext/forked_kernel.py), instead of nbval's fresh one.
+        option = self.config.option
+        with (
+            mock.patch.object(option, "nbval_current_env", False),
+            mock.patch.object(option, "nbval_kernel_name", forked_kernel.shared_kernel()),
+        ):
+            super().setup()
 
     def collect(self):
         # nbval reads the file with nbformat.read(path, as_version=4).

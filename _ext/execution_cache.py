@@ -5,7 +5,8 @@ in ``src/derived`` would leave stale outputs on every page that uses it. This Sp
 adds to each page's kernelspec a digest of the library modules the page imports (directly or
 through other library modules), so that exactly those pages miss the cache, and tells Sphinx to
 re-read them. Before Sphinx reads the pages, those without cached outputs are executed in
-parallel, one process per core, and stored where myst-nb looks for them. After the build,
+parallel, one process per core, in kernels forked from one that has imported the heavy modules
+once (``forked_kernel.py``), and stored where myst-nb looks for them. After the build,
 each page's downloadable ``.ipynb`` is replaced by the executed notebook.
 
 The test suite shares the same functions: what nbval executes is stored in the same cache, so
@@ -22,6 +23,7 @@ from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
 
+import forked_kernel  # beside this file: _ext is on sys.path
 import nbformat
 import yaml
 from jupyter_cache import get_cache
@@ -152,8 +154,10 @@ def store(cache_path: Path, notebook: nbformat.NotebookNode, path: Path, seconds
     )
 
 
-def _execute(notebook, cwd, timeout):
-    result = single_nb_execution(notebook, cwd=cwd, timeout=timeout, allow_errors=False)
+def _execute(notebook, cwd, timeout, kernel_name):
+    result = single_nb_execution(
+        notebook, cwd=cwd, timeout=timeout, allow_errors=False, kernel_name=kernel_name
+    )
     return result.nb, result.time, result.err is None
 
 
@@ -204,13 +208,16 @@ def execute_in_parallel(app, env, docnames: list[str]) -> None:
             cache.match_cache_notebook(notebook)
         except KeyError:
             pending.append((docname, path, notebook))
-    if len(pending) < 2:  # myst-nb executes a lone page itself
+    if not pending:
         return
     workers = min(len(pending), len(os.sched_getaffinity(0)))
     LOGGER.info("executing %d notebooks in %d processes", len(pending), workers)
-    with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
+    with (
+        forked_kernel.forked_kernels() as kernel_name,
+        ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool,
+    ):
         futures = [
-            pool.submit(_execute, notebook, str(path.parent), config.execution_timeout)
+            pool.submit(_execute, notebook, str(path.parent), config.execution_timeout, kernel_name)
             for _, path, notebook in pending
         ]
         for (docname, path, _), future in zip(pending, futures, strict=True):

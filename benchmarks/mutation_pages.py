@@ -603,6 +603,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--page", action="append", help="a page id (repeatable); all by default")
     parser.add_argument("--max-mutants", type=int, help="at most N mutants a page, evenly spaced")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument(
+        "--mutant",
+        action="append",
+        help="only the mutant so named (module:line:col:change, as in the survivors file); "
+        "repeatable, and applied before --max-mutants",
+    )
     args = parser.parse_args(argv)
     pages = all_pages()
     unknown = set(args.page or []) - set(pages)
@@ -659,6 +665,8 @@ def main(argv: list[str] | None = None) -> int:
                 return
             result.lines = sum(len(lines) for lines in outcome.executed.values())
             found = page_mutants(outcome.executed, clean)
+            if args.mutant:
+                found = [m for m in found if m.name in args.mutant]
             result.generated = len(found)
             result.run = [(m, None) for m in sample(found, args.max_mutants)]
             with lock:

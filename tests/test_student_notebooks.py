@@ -11,6 +11,7 @@ from nbclient import NotebookClient
 ROOT = Path(__file__).parents[1]
 sys.path.insert(0, str(ROOT / "_ext"))
 import exercises  # noqa: E402
+import forked_kernel  # noqa: E402
 
 #: For each page with an answer cell, a wrong answer typed into it and the mistake to name.
 TYPED = {
@@ -146,7 +147,8 @@ def test_the_answer_cell_runs_blank_and_names_a_typed_mistake(stem):
     # The reader's second try, in the same kernel: the cell again, with the answer typed in.
     retyped = nbformat.v4.new_code_cell(answer.source.replace(placeholder, typed))
     notebook.cells.append(retyped)
-    executed = NotebookClient(notebook, timeout=120, kernel_name="python3").execute()
+    kernel = forked_kernel.shared_kernel()
+    executed = NotebookClient(notebook, timeout=120, kernel_name=kernel).execute()
     assert "not answered yet" in text(executed.cells[-2])
     output = text(executed.cells[-1])
     assert "0 of" in output and mistake in output
