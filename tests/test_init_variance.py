@@ -79,6 +79,28 @@ def test_default_stack_is_what_nn_linear_builds_from_the_same_state():
         assert torch.equal(mine.weight, theirs.weight) and torch.equal(mine.bias, theirs.bias)
 
 
+@pytest.mark.parametrize("init", ["glorot", "he"])
+def test_glorot_and_he_weights_have_the_stated_variance(init):
+    # fan_in != fan_out, so that Glorot's 2/(n_in + n_out) differs from He's 2/n_in.
+    fan_in, fan_out = 300, 200
+    s2 = weight_variance(fan_in, fan_out, init=init)
+    reference = torch.empty(fan_out, fan_in, dtype=torch.float64)
+    if init == "glorot":
+        nn.init.xavier_uniform_(reference, generator=seeded(7))
+    else:
+        nn.init.kaiming_normal_(reference, nonlinearity="relu", generator=seeded(7))
+    layer = linear_stack([fan_in, fan_out], generator=seeded(8), init=init)[0]
+    for weights in (reference, layer.weight.detach()):
+        squares = weights.pow(2)
+        se = squares.std().item() / math.sqrt(squares.numel())
+        assert abs(squares.mean().item() - s2) < 4 * se
+    if init == "glorot":  # U[-b, b] with b^2 = 3 s^2
+        bound = math.sqrt(3 * s2)
+        assert 0.999 * bound < layer.weight.abs().max().item() <= bound
+    else:  # N(0, s^2): beyond the uniform's bound with probability 2 (1 - Phi(sqrt 3))
+        assert layer.weight.abs().max().item() > math.sqrt(3 * s2)
+
+
 def test_glorot_and_he_zero_the_biases():
     for init in ("glorot", "he"):
         net = linear_stack([4, 6, 1], generator=seeded(2), init=init)

@@ -70,6 +70,20 @@ def test_double_descent_errors_are_those_of_single_fits():
         assert result.tuned[0, j].item() == pytest.approx(mse(test, best), rel=1e-6)
 
 
+def test_double_descent_defaults_are_the_homeworks_sizes():
+    # d = 35, sigma = 0.5, and 300 training, 60 validation and 30 test points.
+    grid = torch.tensor([0.01, 1.0], dtype=torch.float64)
+    kwargs = {"lam_fixed": 0.01, "lam_grid": grid, "num_trials": 1}
+    default = double_descent([5], generator=seeded(7), **kwargs)
+    sizes = {"d": 35, "sigma": 0.5, "n_train": 300, "n_val": 60, "n_test": 30}
+    explicit = double_descent([5], generator=seeded(7), **kwargs, **sizes)
+    for got, expected in zip(default, explicit, strict=True):
+        assert torch.equal(got, expected)
+    # Any other noise level changes the errors.
+    noisier = double_descent([5], generator=seeded(7), **kwargs, **{**sizes, "sigma": 0.6})
+    assert not torch.equal(default.fixed, noisier.fixed)
+
+
 @pytest.mark.parametrize(
     ("call", "error", "name"),
     [

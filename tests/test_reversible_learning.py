@@ -118,6 +118,14 @@ def test_the_smallest_beta_is_one_unit_of_the_last_bit():
     assert beta_numerator(2.0**-BETA_BITS) == 1
 
 
+def test_beta_has_the_sixteen_bits_the_documentation_states():
+    # exact_momentum_descent and the page momentum-inverse promise multiples of 2**-16.
+    assert beta_numerator(2.0**-16) == 1
+    assert beta_numerator(0.75) == 3 * 2**14
+    with pytest.raises(ValueError, match=r"^beta "):
+        beta_numerator(2.0**-17)
+
+
 def test_fixed_point_values_are_unbounded_integers():
     # numpy's int64 would wrap around silently once the buffer outgrows 63 bits.
     assert to_fixed_point(torch.tensor([1e-3], dtype=torch.float64), radix_bits=10).dtype == object
