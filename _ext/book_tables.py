@@ -94,11 +94,20 @@ def fill(app, doctree, fromdoc: str) -> None:
                 section += nodes.title("", "", link(app, fromdoc, index))
                 items = nodes.bullet_list()
                 for page in pages:
-                    resolved = app.env.get_and_resolve_doctree(page, app.builder)
+                    resolved = resolved_doctree(app, page)
                     items += nodes.list_item("", *entry(app, fromdoc, page, resolved))
                 section += items
                 content.append(section)
             placeholder.replace_self(content)
+
+
+def resolved_doctree(app, page: str):
+    """The page's resolved doctree, resolved once per build for both tables."""
+    if not hasattr(app.builder, "resolved_pages"):
+        app.builder.resolved_pages = {}
+    if page not in app.builder.resolved_pages:
+        app.builder.resolved_pages[page] = app.env.get_and_resolve_doctree(page, app.builder)
+    return app.builder.resolved_pages[page]
 
 
 def summary_entry(app, fromdoc, page, doctree) -> list[nodes.Node]:

@@ -4,10 +4,11 @@ myst-nb's execution cache keys a notebook on its code cells and kernelspec only,
 in ``src/derived`` would leave stale outputs on every page that uses it. This Sphinx extension
 adds to each page's kernelspec a digest of the library modules the page imports (directly or
 through other library modules), so that exactly those pages miss the cache, and tells Sphinx to
-re-read them. Before Sphinx reads the pages, those without cached outputs are executed in
+re-read them. Before Sphinx reads the pages, those without cached outputs start executing in
 parallel, one process per core, in kernels forked from one that has imported the heavy modules
-once (``forked_kernel.py``), and stored where myst-nb looks for them. After the build,
-each page's downloadable ``.ipynb`` is replaced by the executed notebook.
+once (``forked_kernel.py``); Sphinx reads the other pages meanwhile, and each executed page is
+stored where myst-nb looks for it just before Sphinx reads it. After the build, the
+downloadable ``.ipynb`` of each page written is replaced by the executed notebook.
 
 The test suite shares the same functions: what nbval executes is stored in the same cache, so
 the book build after the tests executes nothing (see ``conftest.py``).
@@ -16,6 +17,8 @@ the book build after the tests executes nothing (see ``conftest.py``).
 from __future__ import annotations
 
 import ast
+import contextlib
+import functools
 import hashlib
 import os
 import re
@@ -76,10 +79,9 @@ def imported_modules(code: str, *, package: str | None = None) -> set[str]:
 def module_files(code: str, source_root: Path) -> list[Path]:
     """Library files that running ``code`` executes: its imports, their packages, transitively."""
     found: set[Path] = set()
-    pending = [(code, None)]
+    pending = [imported_modules(code)]
     while pending:
-        text, package = pending.pop()
-        for name in imported_modules(text, package=package):
+        for name in pending.pop():
             parts = name.split(".")
             # importing a.b.c runs a/__init__.py and a/b/__init__.py first
             for depth in range(1, len(parts) + 1):
@@ -90,8 +92,16 @@ def module_files(code: str, source_root: Path) -> list[Path]:
                 ):
                     if path.is_file() and path not in found:
                         found.add(path)
-                        pending.append((path.read_text(encoding="utf-8"), module_package))
+                        stat = path.stat()
+                        stamp = (stat.st_mtime_ns, stat.st_size)
+                        pending.append(_file_imports(path, stamp, module_package))
     return sorted(found)
+
+
+@functools.cache
+def _file_imports(path: Path, stamp: tuple[int, int], package: str) -> frozenset[str]:
+    """:func:`imported_modules` of a library file, parsed once per version of the file."""
+    return frozenset(imported_modules(path.read_text(encoding="utf-8"), package=package))
 
 
 def library_digest(code_cells: list[str], source_root: Path) -> str:
@@ -154,13 +164,6 @@ def store(cache_path: Path, notebook: nbformat.NotebookNode, path: Path, seconds
     )
 
 
-def _execute(notebook, cwd, timeout, kernel_name):
-    result = single_nb_execution(
-        notebook, cwd=cwd, timeout=timeout, allow_errors=False, kernel_name=kernel_name
-    )
-    return result.nb, result.time, result.err is None
-
-
 def _source_root(app) -> Path:
     return Path(app.srcdir) / app.config.library_source
 
@@ -172,6 +175,8 @@ def _digests(env) -> dict[str, str]:
 
 
 def add_digest(app, docname: str, source: list[str]) -> None:
+    if docname in getattr(app, "pending_executions", {}):
+        _wait_for_execution(app, docname)
     if is_myst_markdown_notebook(source[0]):
         source[0], _digests(app.env)[docname] = with_digest(
             source[0], _source_root(app), app.env.myst_config
@@ -192,8 +197,10 @@ def pages_whose_library_changed(app, env, added, changed, removed) -> list[str]:
     return stale
 
 
-def execute_in_parallel(app, env, docnames: list[str]) -> None:
-    """Execute the pages about to be read that have no cached outputs, one process per core."""
+def execute_in_background(app, env, docnames: list[str]) -> None:
+    """Start executing the pages about to be read that have no cached outputs, one process per
+    core, and move them to the end of the reading order: Sphinx reads the other pages meanwhile,
+    and waits for a page's execution only when it comes to read it (:func:`add_digest`)."""
     config = env.mystnb_config
     if config.execution_mode != "cache":
         return
@@ -212,32 +219,58 @@ def execute_in_parallel(app, env, docnames: list[str]) -> None:
         return
     workers = min(len(pending), len(os.sched_getaffinity(0)))
     LOGGER.info("executing %d notebooks in %d processes", len(pending), workers)
-    with (
-        forked_kernel.forked_kernels() as kernel_name,
-        ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool,
-    ):
-        futures = [
-            pool.submit(_execute, notebook, str(path.parent), config.execution_timeout, kernel_name)
-            for _, path, notebook in pending
-        ]
-        for (docname, path, _), future in zip(pending, futures, strict=True):
-            notebook, seconds, succeeded = future.result()
-            # A failed page is left to myst-nb, which executes it again and reports the error.
-            if succeeded:
-                store(Path(config.execution_cache_path), notebook, path, seconds)
-                LOGGER.info("executed %s in %.1f s", docname, seconds)
+    app.executions = contextlib.ExitStack()
+    kernel_name = app.executions.enter_context(forked_kernel.forked_kernels())
+    pool = app.executions.enter_context(
+        ProcessPoolExecutor(workers, mp_context=get_context("fork"))
+    )
+    timeout = config.execution_timeout
+    app.pending_executions = {
+        docname: (path, pool.submit(_execute, notebook, str(path.parent), timeout, kernel_name))
+        for docname, path, notebook in pending
+    }
+    docnames.sort(key=lambda docname: docname in app.pending_executions)
+
+
+def _execute(notebook, cwd, timeout, kernel_name):
+    result = single_nb_execution(
+        notebook, cwd=cwd, timeout=timeout, allow_errors=False, kernel_name=kernel_name
+    )
+    return result.nb, result.time, result.err is None
+
+
+def _wait_for_execution(app, docname: str) -> None:
+    """Store the page's execution in the cache, once it has finished."""
+    path, future = app.pending_executions.pop(docname)
+    notebook, seconds, succeeded = future.result()
+    # A failed page is left to myst-nb, which executes it again and reports the error.
+    if succeeded:
+        store(Path(app.env.mystnb_config.execution_cache_path), notebook, path, seconds)
+        LOGGER.info("executed %s in %.1f s", docname, seconds)
+    if not app.pending_executions:
+        stop_executions(app)
+
+
+def stop_executions(app, *args) -> None:
+    """Stop the kernels' server and the processes (all done, or the build has failed)."""
+    if getattr(app, "executions", None) is not None:
+        app.pending_executions = {}
+        app.executions.close()
+        app.executions = None
 
 
 def write_executed_notebooks(app, exception) -> None:
     """Make "Download .ipynb" give the executed notebook, outputs included.
 
-    myst-nb writes the notebook before merging in the cached outputs, so the download would
-    otherwise have none. The digest is build metadata, not part of the page, so it is dropped.
+    myst-nb writes the notebook before merging in the cached outputs, and the theme copies it
+    to the download when it writes the page, so the download would otherwise have none; the
+    pages this build did not write keep theirs. The digest is build metadata, not part of the
+    page, so it is dropped.
     """
     if exception is not None or app.builder.format != "html":
         return
     cache = get_cache(app.env.mystnb_config.execution_cache_path)
-    for docname in _digests(app.env):
+    for docname in getattr(app, "written_pages", set()) & _digests(app.env).keys():
         target = Path(app.outdir) / "_sources" / f"{docname}.ipynb"
         source = Path(app.env.doc2path(docname))
         if not (target.is_file() and source.is_file()):
@@ -253,11 +286,20 @@ def write_executed_notebooks(app, exception) -> None:
         nbformat.write(notebook, target)
 
 
+def note_written_page(app, pagename, templatename, context, doctree) -> None:
+    if not hasattr(app, "written_pages"):
+        app.written_pages = set()
+    app.written_pages.add(pagename)
+
+
 def setup(app):
     single_threaded_kernels()
     app.add_config_value("library_source", "src", "env")
     app.connect("source-read", add_digest)
     app.connect("env-get-outdated", pages_whose_library_changed)
-    app.connect("env-before-read-docs", execute_in_parallel)
+    app.connect("env-before-read-docs", execute_in_background)
+    app.connect("env-updated", stop_executions)
+    app.connect("html-page-context", note_written_page)
     app.connect("build-finished", write_executed_notebooks)
+    app.connect("build-finished", stop_executions)
     return {"version": "1", "parallel_read_safe": False, "env_version": 1}

@@ -8,6 +8,7 @@ import textwrap
 from pathlib import Path
 
 import execution_cache
+import nbformat
 import pytest
 from mini_book import MYST_NOTEBOOK_HEADER
 
@@ -30,6 +31,8 @@ def book(tmp_path):
             execute:
               execute_notebooks: cache
               timeout: 120
+            launch_buttons:
+              binderhub_url: https://mybinder.org  # the theme then offers each .ipynb
             sphinx:
               local_extensions:
                 execution_cache: {ROOT / "_ext"}
@@ -63,6 +66,17 @@ def executed_pages(book: Path) -> set[str]:
     return set(in_parallel + by_myst_nb)
 
 
+def downloads(book: Path) -> dict[str, str]:
+    """The printed output in each page's "Download .ipynb", by page."""
+    found = {}
+    for notebook in (book / "_build" / "html" / "_sources").glob("*.ipynb"):
+        cells = nbformat.read(notebook, as_version=4).cells
+        found[notebook.stem] = "".join(
+            output.get("text", "") for cell in cells for output in cell.get("outputs", [])
+        )
+    return found
+
+
 def edit(path: Path) -> None:
     path.write_text(path.read_text() + "\n# edited\n")
 
@@ -71,15 +85,19 @@ def edit(path: Path) -> None:
 def test_library_change_reexecutes_exactly_the_pages_that_import_it(book):
     library = book / "src" / "derived"
     assert executed_pages(book) == {"uses_device", "uses_jacobian"}
+    expected = {"uses_device": "cpu\n", "uses_jacobian": "2\n"}
+    assert downloads(book) == expected
     # Prose edits on two pages and a change in the module only the other page imports.
     (book / "intro.md").write_text("# Intro\n\nNew prose.\n")
     text = (book / "uses_jacobian.md").read_text()
     (book / "uses_jacobian.md").write_text(text.replace("Some prose.", "Other prose."))
     edit(library / "device.py")
     assert executed_pages(book) == {"uses_device"}, "prose edits execute nothing"
+    assert downloads(book) == expected
     # jacobian.py imports _validate.py, so a change there reaches the jacobian page only.
     edit(library / "_validate.py")
     assert executed_pages(book) == {"uses_jacobian"}
+    assert downloads(book) == expected, "a page not written again keeps its download"
 
 
 def test_imports_are_resolved_like_python_does():
