@@ -170,7 +170,6 @@ def main() -> None:
         build("`make test`, environment present", test, "",
               _check(test <= 1.3 * clean, f"≤ 1.3 x clean = {1.3 * clean:.0f} s")),
     ]  # fmt: skip
-    cores = len(os.sched_getaffinity(0))
     lines = [
         f"Measured on {cores} cores.",
         "",
