@@ -25,8 +25,8 @@ DEPTH, M, D, SEEDS = 32, 16, 8, 3
 
 
 def nn_stack(x: torch.Tensor, weight: torch.Tensor, variant: str, eps: float = 1e-5):
-    r"""A stack of left or right blocks built from ``torch.nn`` layers, an independent
-    implementation of :func:`derived.residual_block.stack` for these two blocks.
+    r"""A stack of blocks of any of the four variants built from ``torch.nn`` layers, an
+    independent implementation of :func:`derived.residual_block.stack`.
 
     Shape:
         ``x``: :math:`(m, d)`; ``weight``: :math:`(n, 2, d, d)`, ``weight[l, 0]`` is
@@ -38,8 +38,14 @@ def nn_stack(x: torch.Tensor, weight: torch.Tensor, variant: str, eps: float = 1
     relu = torch.nn.ReLU()
     h = x
     for W_1, W_2 in weight:
+        if variant == "preact":
+            h = h + linear(relu(norm(linear(relu(norm(h)), W_1))), W_2)
+            continue
         u = linear(relu(norm(linear(h, W_1))), W_2)
-        h = h + relu(norm(u)) if variant == "left" else relu(norm(h + u))
+        if variant == "right":
+            h = relu(norm(h + u))
+        else:
+            h = h + relu(norm(u)) if variant == "left" else relu(norm(u))
     return h
 
 
