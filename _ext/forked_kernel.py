@@ -51,7 +51,6 @@ PRELOAD = (
     "matplotlib.backends.backend_agg",
     "sympy",
     "myst_nb",
-    "derived",
 )
 #: Signals the launcher relays to its kernel (jupyter_client interrupts and terminates it
 #: through its process group, which is the launcher's).
