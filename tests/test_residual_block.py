@@ -6,9 +6,9 @@ import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
-from torch import nn
 from torch.func import jacrev
 
+from derived.checkers.batchnorm_resnet_placement import nn_stack
 from derived.residual_block import VARIANTS, block, kaiming_weight, stack, stack_jacobians
 
 
@@ -18,40 +18,13 @@ def inputs(m: int, d: int, n: int, seed: int = 0) -> tuple[torch.Tensor, torch.T
     return x, kaiming_weight(n, d, generator=generator)
 
 
-class TorchBlock(nn.Module):
-    """The same block from torch.nn layers, written out independently."""
-
-    def __init__(self, W_1, W_2, variant):
-        super().__init__()
-        d = W_1.shape[0]
-        self.variant = variant
-        self.linear_1 = nn.Linear(d, d, bias=False, dtype=torch.float64)
-        self.linear_2 = nn.Linear(d, d, bias=False, dtype=torch.float64)
-        self.linear_1.weight.data, self.linear_2.weight.data = W_1.clone(), W_2.clone()
-        self.norms = nn.ModuleList(
-            nn.BatchNorm1d(d, affine=False, dtype=torch.float64) for _ in range(2)
-        )
-
-    def forward(self, x):
-        bn_relu = [lambda h, k=k: torch.relu(self.norms[k](h)) for k in range(2)]
-        if self.variant == "preact":
-            return x + self.linear_2(bn_relu[1](self.linear_1(bn_relu[0](x))))
-        u = self.linear_2(bn_relu[0](self.linear_1(x)))
-        if self.variant == "right":
-            return bn_relu[1](x + u)
-        return x + bn_relu[1](u) if self.variant == "left" else bn_relu[1](u)
-
-
 @pytest.mark.parametrize("m", [2, 10])  # two examples are the fewest batch norm accepts
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_stack_matches_torch_nn_layers_in_training_mode(variant, m):
     x, weight = inputs(m, 4, 3)
-    layers = nn.Sequential(*(TorchBlock(W[0], W[1], variant) for W in weight)).train()
-    with torch.no_grad():
-        expected = layers(x)
-    torch.testing.assert_close(stack(x, weight, variant=variant), expected)
+    torch.testing.assert_close(stack(x, weight, variant=variant), nn_stack(x, weight, variant))
     torch.testing.assert_close(
-        block(x, weight[0, 0], weight[0, 1], variant=variant), layers[0](x).detach()
+        block(x, weight[0, 0], weight[0, 1], variant=variant), nn_stack(x, weight[:1], variant)
     )
 
 
@@ -65,8 +38,7 @@ def test_stack_jacobians_match_autograd(variant, seed, m):
     for k in range(n):
         # Through the torch.nn layers, not the library's forward pass: a batch norm wrong in the
         # library must not pass in both.
-        layers = nn.Sequential(*(TorchBlock(W[0], W[1], variant) for W in weight[: k + 1]))
-        reference = torch.autograd.functional.jacobian(layers.train(), x)
+        reference = jacrev(lambda t, k=k: nn_stack(t, weight[: k + 1], variant))(x)
         torch.testing.assert_close(
             closed_form[k], reference.reshape(m * d, m * d), rtol=1e-9, atol=1e-10
         )
