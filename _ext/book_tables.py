@@ -6,7 +6,7 @@
   paragraph of its exercise, which starts "Adapted from").
 
 Both are filled in when the page is written, from the other pages' resolved doctrees (so glued
-numbers and math appear as on the pages), and are rewritten whenever any page changes.
+numbers and math appear as on the pages), and are read again whenever any other page is.
 """
 
 import importlib
@@ -133,10 +133,12 @@ def sources_entry(app, fromdoc, page, doctree) -> list[nodes.Node]:
     return [source]
 
 
-def rewrite_with_any_page(app, env, added, changed, removed) -> list[str]:
-    if added | changed | removed:
-        return sorted(getattr(env, "book_tables", set()) - added - changed - removed)
-    return []
+def rewrite_with_any_page(app, env, docnames: list[str]) -> None:
+    """Read the tables again whenever another page is read (edited, or re-executed because the
+    library it imports changed)."""
+    tables = getattr(env, "book_tables", set())
+    if any(docname not in tables for docname in docnames):
+        docnames.extend(sorted(tables - set(docnames)))
 
 
 def load_mathjax(app, pagename, templatename, context, doctree) -> None:
@@ -152,5 +154,5 @@ def setup(app):
     app.add_directive("sources", directive(sources_placeholder))
     app.connect("doctree-resolved", fill)
     app.connect("html-page-context", load_mathjax, priority=100)
-    app.connect("env-get-outdated", rewrite_with_any_page)
+    app.connect("env-before-read-docs", rewrite_with_any_page, priority=400)
     return {"version": "1", "parallel_read_safe": False, "env_version": 1}
