@@ -10,8 +10,10 @@ numbers and math appear as on the pages), and are read again whenever any other 
 """
 
 import importlib
+from pathlib import Path
 
 from docutils import nodes
+from reference_pages import interface_digest  # beside this file: _ext is on sys.path
 from sphinx.util.docutils import SphinxDirective
 
 CREDIT = "Adapted from "
@@ -112,18 +114,40 @@ def resolved_doctree(app, page: str):
 
 def summary_entry(app, fromdoc, page, doctree) -> list[nodes.Node]:
     heading = nodes.paragraph("", "", nodes.strong("", "", link(app, fromdoc, page)))
-    return [heading, *takeaway(doctree), slots(page)]
+    described = getattr(app.env, "checker_slots", {}).get(page, (None, None))[1]
+    return [heading, *takeaway(doctree), slots(described or _describe(page))]
 
 
-def slots(page: str) -> nodes.paragraph:
-    """The answers the page's checker takes: each slot's name and form."""
-    checker = importlib.import_module(f"derived.checkers.{page.split('/')[-1].replace('-', '_')}")
+def slots(described: list[tuple[str, str]]) -> nodes.paragraph:
+    """The answers a page's checker takes: each slot's name and form."""
     paragraph = nodes.paragraph("", "", nodes.emphasis("", "Your answer: "))
-    for i, slot in enumerate(checker.SLOTS):
+    for i, (name, form) in enumerate(described):
         paragraph += nodes.Text("; " if i else "")
-        paragraph += [nodes.literal("", slot.name), nodes.Text(f", {slot.form}")]
+        paragraph += [nodes.literal("", name), nodes.Text(f", {form}")]
     paragraph += nodes.Text(".")
     return paragraph
+
+
+def describe_checkers(app, env) -> None:
+    """Once the pages are read, each problem page's checker slots (``derived.checkers.<page>``),
+    as (name, form) pairs. Importing the checkers imports torch, which costs seconds, so the
+    slots are kept with the interface of the library (``reference_pages.py``) that they were
+    read under: a change inside a function's body that does not run on import keeps them."""
+    if not getattr(app, "tables_read", False):
+        return
+    library = (Path(app.srcdir) / app.config.library_source).resolve()
+    interface = interface_digest(sorted(library.rglob("*.py")), library)
+    if not hasattr(env, "checker_slots"):
+        env.checker_slots = {}
+    for _, pages in chapters(env, app.config.root_doc):
+        for page in pages:
+            if env.checker_slots.get(page, (None,))[0] != interface:
+                env.checker_slots[page] = (interface, _describe(page))
+
+
+def _describe(page: str) -> list[tuple[str, str]]:
+    checker = importlib.import_module(f"derived.checkers.{page.split('/')[-1].replace('-', '_')}")
+    return [(slot.name, slot.form) for slot in checker.SLOTS]
 
 
 def sources_entry(app, fromdoc, page, doctree) -> list[nodes.Node]:
@@ -139,6 +163,7 @@ def rewrite_with_any_page(app, env, docnames: list[str]) -> None:
     tables = getattr(env, "book_tables", set())
     if any(docname not in tables for docname in docnames):
         docnames.extend(sorted(tables - set(docnames)))
+    app.tables_read = bool(tables & set(docnames))
 
 
 def load_mathjax(app, pagename, templatename, context, doctree) -> None:
@@ -154,5 +179,6 @@ def setup(app):
     app.add_directive("sources", directive(sources_placeholder))
     app.connect("doctree-resolved", fill)
     app.connect("html-page-context", load_mathjax, priority=100)
+    app.connect("env-updated", describe_checkers)
     app.connect("env-before-read-docs", rewrite_with_any_page, priority=400)
     return {"version": "1", "parallel_read_safe": False, "env_version": 1}
