@@ -123,11 +123,11 @@ def test_other_modules_count_by_size_and_time(library, tmp_path):
 def test_the_generated_tables_are_read_again_with_any_other_page():
     env = SimpleNamespace(book_tables={"summary", "sources"})
     docnames = ["chapters/a/page"]  # say, re-executed after a library edit
-    book_tables.rewrite_with_any_page(None, env, docnames)
+    book_tables.rewrite_with_any_page(SimpleNamespace(), env, docnames)
     assert docnames == ["chapters/a/page", "sources", "summary"]
     nothing, itself = [], ["summary"]
-    book_tables.rewrite_with_any_page(None, env, nothing)
-    book_tables.rewrite_with_any_page(None, env, itself)
+    book_tables.rewrite_with_any_page(SimpleNamespace(), env, nothing)
+    book_tables.rewrite_with_any_page(SimpleNamespace(), env, itself)
     assert (nothing, itself) == ([], ["summary"])
 
 
