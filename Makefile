@@ -10,7 +10,8 @@ BOOK_FLAGS := -W -n --keep-going
 
 .PHONY: book exercises pdf test determinism bench mutation mutation-pages lock clean
 
-BUILD := $(BIN)/jupyter-book build . $(BOOK_FLAGS)
+# jupyter-book, leaving without the interpreter's teardown (_ext/build_book.py).
+BUILD := $(BIN)/python _ext/build_book.py build . $(BOOK_FLAGS)
 
 book: $(READY)
 	$(BUILD)

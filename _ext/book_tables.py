@@ -5,13 +5,17 @@
 - ``{sources}``: each problem page with the course and question it is adapted from (the first
   paragraph of its exercise, which starts "Adapted from").
 
-Both are filled in when the page is written, from the other pages' resolved doctrees (so glued
-numbers and math appear as on the pages), and are rewritten whenever any page changes.
+Both are filled in when the page is written, from the parts of each page they show, resolved
+(so glued numbers and math appear as on the pages), and are read again whenever any other page
+is.
 """
 
 import importlib
+from pathlib import Path
 
 from docutils import nodes
+from docutils.utils import new_document
+from reference_pages import interface_digest  # beside this file: _ext is on sys.path
 from sphinx.util.docutils import SphinxDirective
 
 CREDIT = "Adapted from "
@@ -61,21 +65,25 @@ def plain(content: list[nodes.Node]) -> list[nodes.Node]:
     return copies
 
 
-def takeaway(doctree) -> list[nodes.Node]:
+def takeaway_section(doctree) -> nodes.section:
     for section in doctree.findall(nodes.section):
         if section[0].astext() == "Takeaway":
-            return plain(section[1:])
+            return section
     raise ValueError("no Takeaway section")
 
 
-def credit(doctree) -> nodes.paragraph:
+def credit_paragraph(doctree) -> nodes.paragraph:
     for paragraph in doctree.findall(nodes.paragraph):
         if paragraph.astext().startswith(CREDIT):
-            (copy,) = plain([paragraph])
-            first = copy[0]
-            copy.replace(first, nodes.Text(first.astext().removeprefix(CREDIT)))
-            return copy
+            return paragraph
     raise ValueError("no 'Adapted from' credit")
+
+
+def credit(paragraph: nodes.paragraph) -> nodes.paragraph:
+    (copy,) = plain([paragraph])
+    first = copy[0]
+    copy.replace(first, nodes.Text(first.astext().removeprefix(CREDIT)))
+    return copy
 
 
 def link(app, fromdoc: str, todoc: str) -> nodes.reference:
@@ -94,49 +102,80 @@ def fill(app, doctree, fromdoc: str) -> None:
                 section += nodes.title("", "", link(app, fromdoc, index))
                 items = nodes.bullet_list()
                 for page in pages:
-                    resolved = resolved_doctree(app, page)
-                    items += nodes.list_item("", *entry(app, fromdoc, page, resolved))
+                    parts = resolved_parts(app, page)
+                    items += nodes.list_item("", *entry(app, fromdoc, page, *parts))
                 section += items
                 content.append(section)
             placeholder.replace_self(content)
 
 
-def resolved_doctree(app, page: str):
-    """The page's resolved doctree, resolved once per build for both tables."""
-    if not hasattr(app.builder, "resolved_pages"):
-        app.builder.resolved_pages = {}
-    if page not in app.builder.resolved_pages:
-        app.builder.resolved_pages[page] = app.env.get_and_resolve_doctree(page, app.builder)
-    return app.builder.resolved_pages[page]
+def resolved_parts(app, page: str) -> tuple[nodes.section, nodes.paragraph]:
+    """The page's Takeaway section and credit paragraph, resolved as on the page (glued numbers,
+    references), once per build for both tables. Only these two parts are resolved, not the
+    whole page, which would cost as much as writing it."""
+    if not hasattr(app.builder, "table_parts"):
+        app.builder.table_parts = {}
+    if page not in app.builder.table_parts:
+        doctree = app.env.get_doctree(page)
+        parts = new_document(doctree["source"], doctree.settings)
+        parts += [takeaway_section(doctree).deepcopy(), credit_paragraph(doctree).deepcopy()]
+        app.env.apply_post_transforms(parts, page)
+        app.builder.table_parts[page] = (takeaway_section(parts), credit_paragraph(parts))
+    return app.builder.table_parts[page]
 
 
-def summary_entry(app, fromdoc, page, doctree) -> list[nodes.Node]:
+def summary_entry(app, fromdoc, page, takeaway, _credit) -> list[nodes.Node]:
     heading = nodes.paragraph("", "", nodes.strong("", "", link(app, fromdoc, page)))
-    return [heading, *takeaway(doctree), slots(page)]
+    described = getattr(app.env, "checker_slots", {}).get(page, (None, None))[1]
+    return [heading, *plain(takeaway[1:]), slots(described or _describe(page))]
 
 
-def slots(page: str) -> nodes.paragraph:
-    """The answers the page's checker takes: each slot's name and form."""
-    checker = importlib.import_module(f"derived.checkers.{page.split('/')[-1].replace('-', '_')}")
+def slots(described: list[tuple[str, str]]) -> nodes.paragraph:
+    """The answers a page's checker takes: each slot's name and form."""
     paragraph = nodes.paragraph("", "", nodes.emphasis("", "Your answer: "))
-    for i, slot in enumerate(checker.SLOTS):
+    for i, (name, form) in enumerate(described):
         paragraph += nodes.Text("; " if i else "")
-        paragraph += [nodes.literal("", slot.name), nodes.Text(f", {slot.form}")]
+        paragraph += [nodes.literal("", name), nodes.Text(f", {form}")]
     paragraph += nodes.Text(".")
     return paragraph
 
 
-def sources_entry(app, fromdoc, page, doctree) -> list[nodes.Node]:
-    source = credit(doctree)
+def describe_checkers(app, env) -> None:
+    """Once the pages are read, each problem page's checker slots (``derived.checkers.<page>``),
+    as (name, form) pairs. Importing the checkers imports torch, which costs seconds, so the
+    slots are kept with the interface of the library (``reference_pages.py``) that they were
+    read under: a change inside a function's body that does not run on import keeps them."""
+    if not getattr(app, "tables_read", False):
+        return
+    library = (Path(app.srcdir) / app.config.library_source).resolve()
+    interface = interface_digest(sorted(library.rglob("*.py")), library)
+    if not hasattr(env, "checker_slots"):
+        env.checker_slots = {}
+    for _, pages in chapters(env, app.config.root_doc):
+        for page in pages:
+            if env.checker_slots.get(page, (None,))[0] != interface:
+                env.checker_slots[page] = (interface, _describe(page))
+
+
+def _describe(page: str) -> list[tuple[str, str]]:
+    checker = importlib.import_module(f"derived.checkers.{page.split('/')[-1].replace('-', '_')}")
+    return [(slot.name, slot.form) for slot in checker.SLOTS]
+
+
+def sources_entry(app, fromdoc, page, _takeaway, paragraph) -> list[nodes.Node]:
+    source = credit(paragraph)
     source.insert(0, link(app, fromdoc, page))
     source.insert(1, nodes.Text(": "))
     return [source]
 
 
-def rewrite_with_any_page(app, env, added, changed, removed) -> list[str]:
-    if added | changed | removed:
-        return sorted(getattr(env, "book_tables", set()) - added - changed - removed)
-    return []
+def rewrite_with_any_page(app, env, docnames: list[str]) -> None:
+    """Read the tables again whenever another page is read (edited, or re-executed because the
+    library it imports changed)."""
+    tables = getattr(env, "book_tables", set())
+    if any(docname not in tables for docname in docnames):
+        docnames.extend(sorted(tables - set(docnames)))
+    app.tables_read = bool(tables & set(docnames))
 
 
 def load_mathjax(app, pagename, templatename, context, doctree) -> None:
@@ -152,5 +191,6 @@ def setup(app):
     app.add_directive("sources", directive(sources_placeholder))
     app.connect("doctree-resolved", fill)
     app.connect("html-page-context", load_mathjax, priority=100)
-    app.connect("env-get-outdated", rewrite_with_any_page)
+    app.connect("env-updated", describe_checkers)
+    app.connect("env-before-read-docs", rewrite_with_any_page, priority=400)
     return {"version": "1", "parallel_read_safe": False, "env_version": 1}

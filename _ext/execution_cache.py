@@ -6,7 +6,8 @@ adds to each page's kernelspec a digest of the library modules the page imports 
 through other library modules), so that exactly those pages miss the cache, and tells Sphinx to
 re-read them. Before Sphinx reads the pages, those without cached outputs start executing in
 parallel, one process per core, in kernels forked from one that has imported the heavy modules
-once (``forked_kernel.py``); Sphinx reads the other pages meanwhile, and each executed page is
+once (``forked_kernel.py``; its server starts with the build and is stopped unused if no page
+needs executing); Sphinx reads the other pages meanwhile, and each executed page is
 stored where myst-nb looks for it just before Sphinx reads it. After the build, the
 downloadable ``.ipynb`` of each page written is replaced by the executed notebook.
 
@@ -18,10 +19,10 @@ from __future__ import annotations
 
 import ast
 import contextlib
-import functools
 import hashlib
 import os
 import re
+from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
@@ -78,8 +79,13 @@ def imported_modules(code: str, *, package: str | None = None) -> set[str]:
 
 def module_files(code: str, source_root: Path) -> list[Path]:
     """Library files that running ``code`` executes: its imports, their packages, transitively."""
+    return library_files(imported_modules(code), source_root)
+
+
+def library_files(names: Iterable[str], source_root: Path) -> list[Path]:
+    """Library files that importing the modules ``names`` executes, transitively."""
     found: set[Path] = set()
-    pending = [imported_modules(code)]
+    pending = [set(names)]
     while pending:
         for name in pending.pop():
             parts = name.split(".")
@@ -92,22 +98,31 @@ def module_files(code: str, source_root: Path) -> list[Path]:
                 ):
                     if path.is_file() and path not in found:
                         found.add(path)
-                        stat = path.stat()
-                        stamp = (stat.st_mtime_ns, stat.st_size)
-                        pending.append(_file_imports(path, stamp, module_package))
+                        pending.append(file_imports(path, module_package))
     return sorted(found)
 
 
-@functools.cache
-def _file_imports(path: Path, stamp: tuple[int, int], package: str) -> frozenset[str]:
+#: The imports of each library file, by version: (path, package) -> ((mtime, size), names).
+#: Kept in the Sphinx environment between builds, so only a changed file is parsed again.
+FILE_IMPORTS: dict[tuple[Path, str], tuple[tuple[int, int], frozenset[str]]] = {}
+
+
+def file_imports(path: Path, package: str) -> frozenset[str]:
     """:func:`imported_modules` of a library file, parsed once per version of the file."""
-    return frozenset(imported_modules(path.read_text(encoding="utf-8"), package=package))
+    stat = path.stat()
+    stamp = (stat.st_mtime_ns, stat.st_size)
+    known = FILE_IMPORTS.get((path, package))
+    if known is None or known[0] != stamp:
+        names = imported_modules(path.read_text(encoding="utf-8"), package=package)
+        known = FILE_IMPORTS[path, package] = (stamp, frozenset(names))
+    return known[1]
 
 
-def library_digest(code_cells: list[str], source_root: Path) -> str:
-    """SHA-256 of the names and contents of the library files the cells import."""
+def library_digest(imports: Iterable[str], source_root: Path) -> str:
+    """SHA-256 of the names and contents of the library files that importing ``imports``
+    (names of modules, as :func:`imported_modules` gives them) executes."""
     digest = hashlib.sha256()
-    for path in module_files("\n".join(code_cells), source_root):
+    for path in library_files(imports, source_root):
         digest.update(path.relative_to(source_root).as_posix().encode() + b"\0")
         digest.update(path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
@@ -117,24 +132,29 @@ def code_cells(notebook: nbformat.NotebookNode) -> list[str]:
     return [cell.source for cell in notebook.cells if cell.cell_type == "code"]
 
 
-def with_digest(text: str, source_root: Path, md_config: MdParserConfig) -> tuple[str, str]:
-    """The page text with the library digest added to its kernelspec, and the digest.
+def with_digest(
+    text: str, source_root: Path, md_config: MdParserConfig
+) -> tuple[str, str, frozenset[str]]:
+    """The page text with the library digest added to its kernelspec, the digest, and the
+    library modules the page imports.
 
     The digest line goes into the front matter and the blank line after the front matter is
     dropped, so every later line keeps its number in warnings.
     """
-    digest = library_digest(code_cells(read_myst_markdown_notebook(text, md_config)), source_root)
+    code = code_cells(read_myst_markdown_notebook(text, md_config))
+    imports = frozenset(imported_modules("\n".join(code)))
+    digest = library_digest(imports, source_root)
     text, count = re.subn(
         r"^kernelspec:\n", f"kernelspec:\n  {DIGEST_KEY}: '{digest}'\n", text, count=1, flags=re.M
     )
     if count != 1:
         raise ValueError("a notebook page needs a block-style 'kernelspec:' in its front matter")
-    return re.sub(r"^(---\n.*?\n---\n)\n", r"\1", text, count=1, flags=re.S), digest
+    return re.sub(r"^(---\n.*?\n---\n)\n", r"\1", text, count=1, flags=re.S), digest, imports
 
 
 def read_page(path: Path, source_root: Path, md_config: MdParserConfig) -> nbformat.NotebookNode:
     """The notebook myst-nb makes of a page, digest included, as the cache sees it."""
-    text, _ = with_digest(path.read_text(encoding="utf-8"), source_root, md_config)
+    text, _, _ = with_digest(path.read_text(encoding="utf-8"), source_root, md_config)
     return read_myst_markdown_notebook(text, md_config, add_source_map=True, path=path)
 
 
@@ -168,7 +188,8 @@ def _source_root(app) -> Path:
     return Path(app.srcdir) / app.config.library_source
 
 
-def _digests(env) -> dict[str, str]:
+def _digests(env) -> dict[str, tuple[str, frozenset[str]]]:
+    """Each notebook page's library digest, and the library modules it imports, as last read."""
     if not hasattr(env, "library_digests"):
         env.library_digests = {}
     return env.library_digests
@@ -178,23 +199,32 @@ def add_digest(app, docname: str, source: list[str]) -> None:
     if docname in getattr(app, "pending_executions", {}):
         _wait_for_execution(app, docname)
     if is_myst_markdown_notebook(source[0]):
-        source[0], _digests(app.env)[docname] = with_digest(
+        source[0], *_digests(app.env)[docname] = with_digest(
             source[0], _source_root(app), app.env.myst_config
         )
 
 
 def pages_whose_library_changed(app, env, added, changed, removed) -> list[str]:
+    """The pages whose code is unchanged but whose library is not: their digest, from the
+    imports recorded when they were read, differs from the one their outputs were made with."""
     stale = []
-    for docname, digest in _digests(env).items():
-        path = Path(env.doc2path(docname))
-        if docname in added | changed | removed or not path.is_file():
+    for docname, (digest, imports) in _digests(env).items():
+        if docname in added | changed | removed or not Path(env.doc2path(docname)).is_file():
             continue
-        text = path.read_text(encoding="utf-8")
-        if with_digest(text, _source_root(app), env.myst_config)[1] != digest:
+        if library_digest(imports, _source_root(app)) != digest:
             stale.append(docname)
     if stale:
         LOGGER.info("library changed under: %s", ", ".join(sorted(stale)))
     return stale
+
+
+def start_kernels(app, config) -> None:
+    """Start the kernels' server as soon as the configuration is known: its imports (seconds)
+    then overlap the loading of the environment and the search for outdated pages. It is
+    stopped unused if no page needs executing (:func:`execute_in_background`)."""
+    if config.nb_execution_mode == "cache":
+        app.executions = contextlib.ExitStack()
+        app.kernel_name = app.executions.enter_context(forked_kernel.forked_kernels())
 
 
 def execute_in_background(app, env, docnames: list[str]) -> None:
@@ -216,11 +246,11 @@ def execute_in_background(app, env, docnames: list[str]) -> None:
         except KeyError:
             pending.append((docname, path, notebook))
     if not pending:
+        stop_executions(app)
         return
     workers = min(len(pending), len(os.sched_getaffinity(0)))
     LOGGER.info("executing %d notebooks in %d processes", len(pending), workers)
-    app.executions = contextlib.ExitStack()
-    kernel_name = app.executions.enter_context(forked_kernel.forked_kernels())
+    kernel_name = app.kernel_name
     pool = app.executions.enter_context(
         ProcessPoolExecutor(workers, mp_context=get_context("fork"))
     )
@@ -292,14 +322,30 @@ def note_written_page(app, pagename, templatename, context, doctree) -> None:
     app.written_pages.add(pagename)
 
 
+def load_file_imports(app) -> None:
+    FILE_IMPORTS.update(getattr(app.env, "library_file_imports", {}))
+
+
+def keep_file_imports(app, env) -> None:
+    """Keep the imports of the library files as they are now, for the next build."""
+    env.library_file_imports = {
+        key: known
+        for key, known in FILE_IMPORTS.items()
+        if key[0].is_file() and known[0] == (key[0].stat().st_mtime_ns, key[0].stat().st_size)
+    }
+
+
 def setup(app):
     single_threaded_kernels()
     app.add_config_value("library_source", "src", "env")
+    app.connect("config-inited", start_kernels)
+    app.connect("builder-inited", load_file_imports)
     app.connect("source-read", add_digest)
     app.connect("env-get-outdated", pages_whose_library_changed)
     app.connect("env-before-read-docs", execute_in_background)
     app.connect("env-updated", stop_executions)
+    app.connect("env-updated", keep_file_imports)
     app.connect("html-page-context", note_written_page)
     app.connect("build-finished", write_executed_notebooks)
     app.connect("build-finished", stop_executions)
-    return {"version": "1", "parallel_read_safe": False, "env_version": 1}
+    return {"version": "1", "parallel_read_safe": False, "env_version": 2}

@@ -1,5 +1,6 @@
 """A page is re-executed exactly when its code or the library code it imports changes."""
 
+import os
 import re
 import shutil
 import subprocess
@@ -13,7 +14,7 @@ import pytest
 from mini_book import MYST_NOTEBOOK_HEADER
 
 ROOT = Path(__file__).parents[1]
-JUPYTER_BOOK = Path(sys.executable).parent / "jupyter-book"
+BUILD_BOOK = [sys.executable, ROOT / "_ext" / "build_book.py"]
 
 
 def page(title: str, code: str) -> str:
@@ -23,7 +24,8 @@ def page(title: str, code: str) -> str:
 
 @pytest.fixture
 def book(tmp_path):
-    """A two-page book using the real library's sources: one page needs `device`, one `jacobian`."""
+    """A book using a copy of the library: one page needs `device`, one `jacobian`, and a
+    reference documents `device`."""
     shutil.copytree(ROOT / "src" / "derived", tmp_path / "src" / "derived")
     (tmp_path / "_config.yml").write_text(
         textwrap.dedent(f"""\
@@ -34,12 +36,20 @@ def book(tmp_path):
             launch_buttons:
               binderhub_url: https://mybinder.org  # the theme then offers each .ipynb
             sphinx:
+              extra_extensions: [sphinx.ext.autodoc]
+              config:
+                nitpick_ignore_regex: [["py:.*", ".*"]]  # no torch inventory offline
               local_extensions:
                 execution_cache: {ROOT / "_ext"}
+                reference_pages: {ROOT / "_ext"}
             """)
     )
     (tmp_path / "_toc.yml").write_text(
         "format: jb-book\nroot: intro\nchapters:\n  - file: uses_device\n  - file: uses_jacobian\n"
+        "  - file: api\n"
+    )
+    (tmp_path / "api.md").write_text(
+        "# API\n\n```{eval-rst}\n.. automodule:: derived.device\n   :members:\n```\n"
     )
     (tmp_path / "intro.md").write_text("# Intro\n")
     (tmp_path / "uses_device.md").write_text(
@@ -51,19 +61,22 @@ def book(tmp_path):
     return tmp_path
 
 
-def executed_pages(book: Path) -> set[str]:
-    """Build the book; return the pages whose notebooks ran (in parallel or by myst-nb)."""
+def build(book: Path) -> tuple[set[str], set[str]]:
+    """Build the book (its library copy first on the path, for autodoc and the pages alike);
+    return the pages whose notebooks ran (in parallel or by myst-nb), and the pages read."""
     result = subprocess.run(
-        [JUPYTER_BOOK, "build", book, "-W", "-n", "--keep-going"],
+        [*BUILD_BOOK, "build", book, "-W", "-n", "--keep-going"],
         capture_output=True,
         text=True,
         check=False,
+        env={**os.environ, "PYTHONPATH": str(book / "src")},
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     log = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout)
     in_parallel = re.findall(r"^executed (\S+) in ", log, re.M)
     by_myst_nb = re.findall(r"^\S*/(\w+)\.md: Executing notebook", log, re.M)
-    return set(in_parallel + by_myst_nb)
+    read = re.findall(r"^reading sources\.\.\. \[\s*\d+%\] (\S+)", log, re.M)
+    return set(in_parallel + by_myst_nb), set(read)
 
 
 def downloads(book: Path) -> dict[str, str]:
@@ -84,7 +97,8 @@ def edit(path: Path) -> None:
 @pytest.mark.builds_a_book
 def test_library_change_reexecutes_exactly_the_pages_that_import_it(book):
     library = book / "src" / "derived"
-    assert executed_pages(book) == {"uses_device", "uses_jacobian"}
+    executed, _ = build(book)
+    assert executed == {"uses_device", "uses_jacobian"}
     expected = {"uses_device": "cpu\n", "uses_jacobian": "2\n"}
     assert downloads(book) == expected
     # Prose edits on two pages and a change in the module only the other page imports.
@@ -92,12 +106,30 @@ def test_library_change_reexecutes_exactly_the_pages_that_import_it(book):
     text = (book / "uses_jacobian.md").read_text()
     (book / "uses_jacobian.md").write_text(text.replace("Some prose.", "Other prose."))
     edit(library / "device.py")
-    assert executed_pages(book) == {"uses_device"}, "prose edits execute nothing"
+    executed, read = build(book)
+    assert executed == {"uses_device"}, "prose edits execute nothing"
+    assert "api" in read, "a module-level change may change what the reference shows"
     assert downloads(book) == expected
     # jacobian.py imports _validate.py, so a change there reaches the jacobian page only.
     edit(library / "_validate.py")
-    assert executed_pages(book) == {"uses_jacobian"}
+    executed, read = build(book)
+    assert executed == {"uses_jacobian"}
+    assert read == {"uses_jacobian"}, "the reference does not document _validate"
     assert downloads(book) == expected, "a page not written again keeps its download"
+    # A change inside a function's body re-executes its page, not the reference.
+    device = library / "device.py"
+    device.write_text(
+        device.read_text().replace(
+            "    return torch.device(", "    x = 0\n    return torch.device("
+        )
+    )
+    executed, read = build(book)
+    assert (executed, read) == ({"uses_device"}, {"uses_device"})
+    # A docstring is shown: the reference is read again and shows it.
+    device.write_text(device.read_text().replace("Return ``cuda``", "Return ``cuda`` (edited)"))
+    executed, read = build(book)
+    assert (executed, read) == ({"uses_device"}, {"uses_device", "api"})
+    assert "(edited)" in (book / "_build" / "html" / "api.html").read_text()
 
 
 def test_imports_are_resolved_like_python_does():
@@ -126,7 +158,7 @@ def test_digest_follows_imports_transitively():
 
 def test_digest_keeps_line_numbers():
     text = page("T", "print(1)")
-    injected, digest = execution_cache.with_digest(
+    injected, digest, _ = execution_cache.with_digest(
         text, ROOT / "src", execution_cache.MdParserConfig()
     )
     assert f"derived_digest: '{digest}'" in injected

@@ -16,7 +16,7 @@ from mini_book import MYST_NOTEBOOK_HEADER
 from sphinx.search.en import SearchEnglish
 
 ROOT = Path(__file__).parents[1]
-JUPYTER_BOOK = Path(sys.executable).parent / "jupyter-book"
+BUILD_BOOK = [sys.executable, ROOT / "_ext" / "build_book.py"]
 pytestmark = pytest.mark.builds_a_book
 PAGE = (
     MYST_NOTEBOOK_HEADER
@@ -127,7 +127,7 @@ def student_edition(tmp_path_factory) -> Path:
     (book / "_toc.yml").write_text("format: jb-book\nroot: page\n")
     (book / "page.md").write_text(PAGE)
     result = subprocess.run(
-        [JUPYTER_BOOK, "build", book, "-W", "-n", "--keep-going"],
+        [*BUILD_BOOK, "build", book, "-W", "-n", "--keep-going"],
         capture_output=True,
         text=True,
         check=False,

@@ -13,7 +13,7 @@ import repository
 from mini_book import MYST_NOTEBOOK_HEADER
 
 ROOT = Path(__file__).parents[1]
-JUPYTER_BOOK = Path(sys.executable).parent / "jupyter-book"
+BUILD_BOOK = [sys.executable, ROOT / "_ext" / "build_book.py"]
 PLACEHOLDER = "https://github.com/placeholder-owner/placeholder-book"
 FORK = "a-reader/their-fork"
 
@@ -63,7 +63,7 @@ def fork_build(tmp_path_factory) -> Path:
         f"{MYST_NOTEBOOK_HEADER}# A page\n\n```{{code-cell}} ipython3\nprint(1 + 1)\n```\n"
     )
     result = subprocess.run(
-        [JUPYTER_BOOK, "build", book, "-W", "-n", "--keep-going"],
+        [*BUILD_BOOK, "build", book, "-W", "-n", "--keep-going"],
         capture_output=True,
         text=True,
         check=False,

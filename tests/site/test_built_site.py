@@ -12,6 +12,7 @@ import jupytext
 import nbformat
 import pytest
 import yaml
+from bs4 import BeautifulSoup
 from repository import repository_url
 
 ROOT = Path(__file__).parents[2]
@@ -54,6 +55,25 @@ def test_generated_pages_link_every_problem(html, name):
     text = (html / f"{name}.html").read_text(encoding="utf-8")
     for source in PROBLEMS:
         assert f'href="{source.relative_to(ROOT).with_suffix(".html")}"' in text, source.stem
+
+
+def text_of(element) -> str:
+    return " ".join(element.get_text(" ").split())
+
+
+@pytest.mark.parametrize("source", PROBLEMS, ids=lambda p: p.stem)
+def test_generated_pages_show_the_takeaway_and_the_credit_as_the_page_does(html, source):
+    """The Summary and Sources resolve only the parts of a page they show: glued numbers, math
+    and references must come out as they do on the page itself."""
+    href = source.relative_to(ROOT).with_suffix(".html").as_posix()
+    page = BeautifulSoup((html / href).read_text(encoding="utf-8"), "html.parser")
+    takeaway = page.find("section", id="takeaway")
+    expected = " ".join(text_of(p) for p in takeaway.find_all(["p", "div"], recursive=False))
+    credit = next(text_of(p) for p in page.find_all("p") if text_of(p).startswith("Adapted from"))
+    for name, shown in (("summary", expected), ("sources", credit.removeprefix("Adapted from "))):
+        table = BeautifulSoup((html / f"{name}.html").read_text(encoding="utf-8"), "html.parser")
+        entry = table.find("article").find("a", href=href).find_parent("li")
+        assert shown in text_of(entry), name
 
 
 @pytest.mark.parametrize("source", NOTEBOOKS, ids=lambda p: p.stem)
