@@ -21,7 +21,16 @@ ROOT = Path(__file__).parents[2]
 HTML = ROOT / "_build" / "html"
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 CHROMIUM = Path("/usr/bin/chromium")
-TOC_PAGES = ["intro", "notation", "summary", "sources", "api", "references", "execution"]
+TOC_PAGES = [
+    "intro",
+    "notation",
+    "summary",
+    "sources",
+    "api",
+    "checkers",
+    "references",
+    "execution",
+]
 PAGES = TOC_PAGES + sorted(
     p.relative_to(ROOT).with_suffix("").as_posix() for p in ROOT.glob("chapters/*/*.md")
 )
