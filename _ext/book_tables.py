@@ -33,6 +33,7 @@ def directive(placeholder):
     class Placeholder(SphinxDirective):
         def run(self):
             self.env.book_tables = getattr(self.env, "book_tables", set()) | {self.env.docname}
+            self.env.app.tables_read = True  # so their answer slots are described once read
             return [placeholder()]
 
     return Placeholder
@@ -175,7 +176,6 @@ def rewrite_with_any_page(app, env, docnames: list[str]) -> None:
     tables = getattr(env, "book_tables", set())
     if any(docname not in tables for docname in docnames):
         docnames.extend(sorted(tables - set(docnames)))
-    app.tables_read = bool(tables & set(docnames))
 
 
 def load_mathjax(app, pagename, templatename, context, doctree) -> None:

@@ -4,6 +4,7 @@ These tests read the build output, so `make test` runs them after `jupyter-book 
 (`-W -n --keep-going`: every warning and every unresolved reference fails the build).
 """
 
+import pickle
 import re
 from html import unescape
 from pathlib import Path
@@ -74,6 +75,16 @@ def test_generated_pages_show_the_takeaway_and_the_credit_as_the_page_does(html,
         table = BeautifulSoup((html / f"{name}.html").read_text(encoding="utf-8"), "html.parser")
         entry = table.find("article").find("a", href=href).find_parent("li")
         assert shown in text_of(entry), name
+
+
+def test_every_checkers_answer_slots_are_kept_for_the_next_build():
+    """The Summary's "Your answer" lines are kept with the library's interface from the build
+    that first reads it, so that a later edit inside a function imports no checker."""
+    with (ROOT / "_build" / ".doctrees" / "environment.pickle").open("rb") as file:
+        env = pickle.load(file)
+    pages = {p.relative_to(ROOT).with_suffix("").as_posix() for p in PROBLEMS}
+    assert set(env.checker_slots) == pages
+    assert all(slots for _, slots in env.checker_slots.values())
 
 
 @pytest.mark.parametrize("source", NOTEBOOKS, ids=lambda p: p.stem)
