@@ -66,11 +66,17 @@ def plain(content: list[nodes.Node]) -> list[nodes.Node]:
     return copies
 
 
+def takeaway_sections(doctree) -> list[nodes.section]:
+    return [
+        section for section in doctree.findall(nodes.section) if section[0].astext() == "Takeaway"
+    ]
+
+
 def takeaway_section(doctree) -> nodes.section:
-    for section in doctree.findall(nodes.section):
-        if section[0].astext() == "Takeaway":
-            return section
-    raise ValueError("no Takeaway section")
+    sections = takeaway_sections(doctree)
+    if not sections:
+        raise ValueError("no Takeaway section")
+    return sections[0]
 
 
 def credit_paragraph(doctree) -> nodes.paragraph:
@@ -104,30 +110,32 @@ def fill(app, doctree, fromdoc: str) -> None:
                 items = nodes.bullet_list()
                 for page in pages:
                     parts = resolved_parts(app, page)
-                    items += nodes.list_item("", *entry(app, fromdoc, page, *parts))
+                    items += nodes.list_item("", *entry(app, fromdoc, page, parts))
                 section += items
                 content.append(section)
             placeholder.replace_self(content)
 
 
-def resolved_parts(app, page: str) -> tuple[nodes.section, nodes.paragraph]:
-    """The page's Takeaway section and credit paragraph, resolved as on the page (glued numbers,
-    references), once per build for both tables. Only these two parts are resolved, not the
-    whole page, which would cost as much as writing it."""
+def resolved_parts(app, page: str) -> nodes.document:
+    """A document of the page's Takeaway section (the student edition has none) and its credit
+    paragraph, resolved as on the page (glued numbers, references), once per build for both
+    tables. Only these parts are resolved, not the whole page, which would cost as much as
+    writing it."""
     if not hasattr(app.builder, "table_parts"):
         app.builder.table_parts = {}
     if page not in app.builder.table_parts:
         doctree = app.env.get_doctree(page)
         parts = new_document(doctree["source"], doctree.settings)
-        parts += [takeaway_section(doctree).deepcopy(), credit_paragraph(doctree).deepcopy()]
+        parts += [p.deepcopy() for p in (*takeaway_sections(doctree), credit_paragraph(doctree))]
         app.env.apply_post_transforms(parts, page)
-        app.builder.table_parts[page] = (takeaway_section(parts), credit_paragraph(parts))
+        app.builder.table_parts[page] = parts
     return app.builder.table_parts[page]
 
 
-def summary_entry(app, fromdoc, page, takeaway, _credit) -> list[nodes.Node]:
+def summary_entry(app, fromdoc, page, parts) -> list[nodes.Node]:
     heading = nodes.paragraph("", "", nodes.strong("", "", link(app, fromdoc, page)))
     described = getattr(app.env, "checker_slots", {}).get(page, (None, None))[1]
+    takeaway = takeaway_section(parts)
     return [heading, *plain(takeaway[1:]), slots(described or _describe(page))]
 
 
@@ -163,8 +171,8 @@ def _describe(page: str) -> list[tuple[str, str]]:
     return [(slot.name, slot.form) for slot in checker.SLOTS]
 
 
-def sources_entry(app, fromdoc, page, _takeaway, paragraph) -> list[nodes.Node]:
-    source = credit(paragraph)
+def sources_entry(app, fromdoc, page, parts) -> list[nodes.Node]:
+    source = credit(credit_paragraph(parts))
     source.insert(0, link(app, fromdoc, page))
     source.insert(1, nodes.Text(": "))
     return [source]
