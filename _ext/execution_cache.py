@@ -6,8 +6,8 @@ adds to each page's kernelspec a digest of the library modules the page imports 
 through other library modules), so that exactly those pages miss the cache, and tells Sphinx to
 re-read them. Before Sphinx reads the pages, those without cached outputs start executing in
 parallel, one process per core, in kernels forked from one that has imported the heavy modules
-once (``forked_kernel.py``; its server starts with the build and is stopped unused if no page
-needs executing); Sphinx reads the other pages meanwhile, and each executed page is
+once (``forked_kernel.py``; its server starts with the build, before any page is known to need
+it); Sphinx reads the other pages meanwhile, and each executed page is
 stored where myst-nb looks for it just before Sphinx reads it. After the build, the
 downloadable ``.ipynb`` of each page written is replaced by the executed notebook.
 
@@ -219,12 +219,11 @@ def pages_whose_library_changed(app, env, added, changed, removed) -> list[str]:
 
 
 def start_kernels(app, config) -> None:
-    """Start the kernels' server as soon as the configuration is known: its imports (seconds)
-    then overlap the loading of the environment and the search for outdated pages. It is
-    stopped unused if no page needs executing (:func:`execute_in_background`)."""
+    """Start the kernels' server (one per process: :func:`forked_kernel.shared_kernel`) as soon
+    as the configuration is known, if ``build_book.py`` has not started it already: its imports
+    (seconds) then overlap the build's start-up. It stays until the process exits."""
     if config.nb_execution_mode == "cache":
-        app.executions = contextlib.ExitStack()
-        app.kernel_name = app.executions.enter_context(forked_kernel.forked_kernels())
+        app.kernel_name = forked_kernel.shared_kernel()
 
 
 def execute_in_background(app, env, docnames: list[str]) -> None:
@@ -246,11 +245,11 @@ def execute_in_background(app, env, docnames: list[str]) -> None:
         except KeyError:
             pending.append((docname, path, notebook))
     if not pending:
-        stop_executions(app)
         return
     workers = min(len(pending), len(os.sched_getaffinity(0)))
     LOGGER.info("executing %d notebooks in %d processes", len(pending), workers)
     kernel_name = app.kernel_name
+    app.executions = contextlib.ExitStack()
     pool = app.executions.enter_context(
         ProcessPoolExecutor(workers, mp_context=get_context("fork"))
     )
@@ -282,7 +281,7 @@ def _wait_for_execution(app, docname: str) -> None:
 
 
 def stop_executions(app, *args) -> None:
-    """Stop the kernels' server and the processes (all done, or the build has failed)."""
+    """Stop the executing processes (all done, or the build has failed)."""
     if getattr(app, "executions", None) is not None:
         app.pending_executions = {}
         app.executions.close()
