@@ -18,7 +18,6 @@ the book build after the tests executes nothing (see ``conftest.py``).
 from __future__ import annotations
 
 import ast
-import contextlib
 import hashlib
 import os
 import re
@@ -107,10 +106,14 @@ def library_files(names: Iterable[str], source_root: Path) -> list[Path]:
 FILE_IMPORTS: dict[tuple[Path, str], tuple[tuple[int, int], frozenset[str]]] = {}
 
 
+def _version(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_mtime_ns, stat.st_size
+
+
 def file_imports(path: Path, package: str) -> frozenset[str]:
     """:func:`imported_modules` of a library file, parsed once per version of the file."""
-    stat = path.stat()
-    stamp = (stat.st_mtime_ns, stat.st_size)
+    stamp = _version(path)
     known = FILE_IMPORTS.get((path, package))
     if known is None or known[0] != stamp:
         names = imported_modules(path.read_text(encoding="utf-8"), package=package)
@@ -248,14 +251,10 @@ def execute_in_background(app, env, docnames: list[str]) -> None:
         return
     workers = min(len(pending), len(os.sched_getaffinity(0)))
     LOGGER.info("executing %d notebooks in %d processes", len(pending), workers)
-    kernel_name = app.kernel_name
-    app.executions = contextlib.ExitStack()
-    pool = app.executions.enter_context(
-        ProcessPoolExecutor(workers, mp_context=get_context("fork"))
-    )
-    timeout = config.execution_timeout
+    pool = app.executions = ProcessPoolExecutor(workers, mp_context=get_context("fork"))
+    timeout, kernel = config.execution_timeout, app.kernel_name
     app.pending_executions = {
-        docname: (path, pool.submit(_execute, notebook, str(path.parent), timeout, kernel_name))
+        docname: (path, pool.submit(_execute, notebook, str(path.parent), timeout, kernel))
         for docname, path, notebook in pending
     }
     docnames.sort(key=lambda docname: docname in app.pending_executions)
@@ -284,7 +283,7 @@ def stop_executions(app, *args) -> None:
     """Stop the executing processes (all done, or the build has failed)."""
     if getattr(app, "executions", None) is not None:
         app.pending_executions = {}
-        app.executions.close()
+        app.executions.shutdown()
         app.executions = None
 
 
@@ -330,7 +329,7 @@ def keep_file_imports(app, env) -> None:
     env.library_file_imports = {
         key: known
         for key, known in FILE_IMPORTS.items()
-        if key[0].is_file() and known[0] == (key[0].stat().st_mtime_ns, key[0].stat().st_size)
+        if key[0].is_file() and known[0] == _version(key[0])
     }
 
 
