@@ -11,11 +11,10 @@ is.
 """
 
 import importlib
-from pathlib import Path
 
 from docutils import nodes
 from docutils.utils import new_document
-from reference_pages import interface_digest  # beside this file: _ext is on sys.path
+from reference_pages import interface_digest, library_path  # beside this file: on sys.path
 from sphinx.util.docutils import SphinxDirective
 
 CREDIT = "Adapted from "
@@ -156,7 +155,7 @@ def describe_checkers(app, env) -> None:
     read under: a change inside a function's body that does not run on import keeps them."""
     if not getattr(app, "tables_read", False):
         return
-    library = (Path(app.srcdir) / app.config.library_source).resolve()
+    library = library_path(app)
     interface = interface_digest(sorted(library.rglob("*.py")), library)
     if not hasattr(env, "checker_slots"):
         env.checker_slots = {}

@@ -146,7 +146,8 @@ def _interfaces(files: tuple[tuple[Path, int, int], ...], library: Path) -> dict
     return interfaces
 
 
-def _library(app) -> Path:
+def library_path(app) -> Path:
+    """The library's folder (``library_source``), resolved as autodoc's dependencies are."""
     return (Path(app.srcdir) / app.config.library_source).resolve()
 
 
@@ -171,12 +172,12 @@ def depend_on_interface(app, doctree) -> None:
     depend on its stamp instead, and record the modules."""
     env, docname = app.env, app.env.docname
     paths = sorted({(Path(app.srcdir) / dep).resolve() for dep in env.dependencies[docname]})
-    if not any(p.is_relative_to(_library(app)) for p in paths) or any(
+    if not any(p.is_relative_to(library_path(app)) for p in paths) or any(
         p.suffix != ".py" or not p.is_file() for p in paths
     ):
         return
     stamp = _stamp(app, docname)
-    _write_if_changed(stamp, interface_digest(paths, _library(app)))
+    _write_if_changed(stamp, interface_digest(paths, library_path(app)))
     _sources(env)[docname] = [str(p) for p in paths]
     env.dependencies[docname] = {str(stamp)}
 
@@ -189,7 +190,7 @@ def refresh_stamps(app) -> None:
         if not stamp.is_file() or not all(p.is_file() for p in paths):
             stamp.unlink(missing_ok=True)
         elif any(p.stat().st_mtime_ns > stamp.stat().st_mtime_ns for p in paths):
-            _write_if_changed(stamp, interface_digest(paths, _library(app)))
+            _write_if_changed(stamp, interface_digest(paths, library_path(app)))
 
 
 def forget(app, env, docname: str) -> None:
