@@ -18,10 +18,12 @@ the book build after the tests executes nothing (see ``conftest.py``).
 from __future__ import annotations
 
 import ast
+import contextlib
 import hashlib
 import os
 import re
-from collections.abc import Iterable
+import tempfile
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
@@ -35,6 +37,7 @@ from jupyter_cache.executors.utils import single_nb_execution
 from myst_nb.core.read import is_myst_markdown_notebook, read_myst_markdown_notebook
 from myst_parser.config.main import MdParserConfig
 from sphinx.util import logging
+from traitlets.config import Config
 
 PACKAGE = "derived"
 DIGEST_KEY = "derived_digest"
@@ -261,10 +264,24 @@ def execute_in_background(app, env, docnames: list[str]) -> None:
 
 
 def _execute(notebook, cwd, timeout, kernel_name):
-    result = single_nb_execution(
-        notebook, cwd=cwd, timeout=timeout, allow_errors=False, kernel_name=kernel_name
-    )
+    with unix_sockets() as config:
+        result = single_nb_execution(
+            notebook,
+            cwd=cwd,
+            timeout=timeout,
+            allow_errors=False,
+            kernel_name=kernel_name,
+            config=config,
+        )
     return result.nb, result.time, result.err is None
+
+
+@contextlib.contextmanager
+def unix_sockets() -> Iterator[Config]:
+    """A notebook client's configuration: talk to the kernel over Unix sockets, in a folder of
+    their own for the block. Over TCP, every kernel warns that its traffic is not encrypted."""
+    with tempfile.TemporaryDirectory(prefix="kernel-") as folder:
+        yield Config(KernelManager={"transport": "ipc", "ip": os.path.join(folder, "socket")})
 
 
 def _wait_for_execution(app, docname: str) -> None:

@@ -130,7 +130,10 @@ def execution_seconds(page: Path) -> float:
     """Sum of the page's cell run times, from the kernel's own timestamps."""
     notebook = jupytext.read(page)
     resources = {"metadata": {"path": str(page.parent)}}
-    NotebookClient(notebook, timeout=600, record_timing=True, resources=resources).execute()
+    with execution_cache.unix_sockets() as config:
+        NotebookClient(
+            notebook, timeout=600, record_timing=True, resources=resources, config=config
+        ).execute()
     total = 0.0
     for cell in notebook.cells:
         timing = cell.metadata.get("execution", {})
