@@ -14,7 +14,8 @@ import importlib
 
 from docutils import nodes
 from docutils.utils import new_document
-from reference_pages import interface_digest, library_path  # beside this file: on sys.path
+from execution_cache import library_path  # beside this file: on sys.path
+from reference_pages import interface_digest
 from sphinx.util.docutils import SphinxDirective
 
 CREDIT = "Adapted from "

@@ -190,8 +190,9 @@ def store(cache_path: Path, notebook: nbformat.NotebookNode, path: Path, seconds
     )
 
 
-def _source_root(app) -> Path:
-    return Path(app.srcdir) / app.config.library_source
+def library_path(app) -> Path:
+    """The library's folder (``library_source``), resolved as autodoc's dependencies are."""
+    return (Path(app.srcdir) / app.config.library_source).resolve()
 
 
 def _digests(env) -> dict[str, tuple[str, frozenset[str]]]:
@@ -206,7 +207,7 @@ def add_digest(app, docname: str, source: list[str]) -> None:
         _wait_for_execution(app, docname)
     if is_myst_markdown_notebook(source[0]):
         source[0], *_digests(app.env)[docname] = with_digest(
-            source[0], _source_root(app), app.env.myst_config
+            source[0], library_path(app), app.env.myst_config
         )
 
 
@@ -217,7 +218,7 @@ def pages_whose_library_changed(app, env, added, changed, removed) -> list[str]:
     for docname, (digest, imports) in _digests(env).items():
         if docname in added | changed | removed or not Path(env.doc2path(docname)).is_file():
             continue
-        if library_digest(imports, _source_root(app)) != digest:
+        if library_digest(imports, library_path(app)) != digest:
             stale.append(docname)
     if stale:
         LOGGER.info("library changed under: %s", ", ".join(sorted(stale)))
@@ -245,7 +246,7 @@ def execute_in_background(app, env, docnames: list[str]) -> None:
         path = Path(env.doc2path(docname))
         if path.suffix != ".md" or not is_myst_markdown_notebook(path.read_text("utf-8")):
             continue
-        notebook = read_page(path, _source_root(app), env.myst_config)
+        notebook = read_page(path, library_path(app), env.myst_config)
         try:
             cache.match_cache_notebook(notebook)
         except KeyError:
@@ -322,7 +323,7 @@ def write_executed_notebooks(app, exception) -> None:
             continue
         try:
             _, notebook = cache.merge_match_into_notebook(
-                read_page(source, _source_root(app), app.env.myst_config)
+                read_page(source, library_path(app), app.env.myst_config)
             )
         except KeyError:
             continue

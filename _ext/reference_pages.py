@@ -20,6 +20,8 @@ import functools
 import hashlib
 from pathlib import Path
 
+from execution_cache import library_path  # beside this file: on sys.path
+
 FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 
 
@@ -144,11 +146,6 @@ def _interfaces(files: tuple[tuple[Path, int, int], ...], library: Path) -> dict
             removed.update(range(start, function.end_lineno))
         interfaces[path] = "\n".join(line for n, line in enumerate(lines) if n not in removed)
     return interfaces
-
-
-def library_path(app) -> Path:
-    """The library's folder (``library_source``), resolved as autodoc's dependencies are."""
-    return (Path(app.srcdir) / app.config.library_source).resolve()
 
 
 def _stamp(app, docname: str) -> Path:
